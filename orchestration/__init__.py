@@ -1,0 +1,1 @@
+"""Relationship analytics warehouse: Dagster code location and its small libraries."""

@@ -1,0 +1,58 @@
+"""Run configuration from the environment, read when a resource is built (never at import).
+
+RA_LANDING_DIR  landing files (one file or folder per contract table)
+RA_WAREHOUSE    the DuckDB file
+RA_EXPORT_DIR   where marts, manifest and dashboards are written
+RA_AS_OF        ISO-8601 UTC instant every KPI is computed as of (default: now)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_LANDING_DIR = REPO_ROOT / "data" / "landing"
+DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "relationship_analytics.duckdb"
+DEFAULT_EXPORT_DIR = REPO_ROOT / "exports"
+
+
+def parse_as_of(text: str | None, now: datetime | None = None) -> datetime:
+    """Parse RA_AS_OF into a naive UTC datetime (second precision, so runs repeat exactly)."""
+    if not text:
+        moment = now or datetime.now(UTC)
+    else:
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError as error:
+            raise ValueError(
+                f"RA_AS_OF={text!r} is not an ISO-8601 instant, e.g. 2026-06-30T00:00:00Z"
+            ) from error
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def format_as_of(moment: datetime) -> str:
+    """The form passed to dbt as the `as_of` var."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse: Path
+    export_dir: Path
+    as_of: datetime
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            landing_dir=Path(env.get("RA_LANDING_DIR") or DEFAULT_LANDING_DIR).resolve(),
+            warehouse=Path(env.get("RA_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve(),
+            export_dir=Path(env.get("RA_EXPORT_DIR") or DEFAULT_EXPORT_DIR).resolve(),
+            as_of=parse_as_of(env.get("RA_AS_OF")),
+        )
