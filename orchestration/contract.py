@@ -30,8 +30,9 @@ class TableContract:
         return "modifiedon" in self.columns
 
 
-def _table(name: str, primary_key: str, **columns: str) -> TableContract:
-    return TableContract(name=name, primary_key=primary_key, columns=dict(columns))
+def _table(table_name: str, primary_key: str, /, **columns: str) -> TableContract:
+    # Positional-only, because `name` is also a column of account and connectionrole.
+    return TableContract(name=table_name, primary_key=primary_key, columns=dict(columns))
 
 
 _ACTIVITY_COMMON = {
