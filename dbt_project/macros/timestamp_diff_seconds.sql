@@ -1,0 +1,13 @@
+{#- Exact seconds between two timestamps. dbt.datediff counts unit boundaries, which would
+    turn 10:00:30 -> 10:30:00 into 30 minutes; durations and response times need exact. -#}
+{% macro timestamp_diff_seconds(start_timestamp, end_timestamp) -%}
+    {{ return(adapter.dispatch('timestamp_diff_seconds', 'relationship_analytics')(start_timestamp, end_timestamp)) }}
+{%- endmacro %}
+
+{% macro default__timestamp_diff_seconds(start_timestamp, end_timestamp) -%}
+    (epoch({{ end_timestamp }}) - epoch({{ start_timestamp }}))
+{%- endmacro %}
+
+{% macro spark__timestamp_diff_seconds(start_timestamp, end_timestamp) -%}
+    (unix_timestamp({{ end_timestamp }}) - unix_timestamp({{ start_timestamp }}))
+{%- endmacro %}

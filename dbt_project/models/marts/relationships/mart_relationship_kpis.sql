@@ -1,0 +1,179 @@
+-- One row per account, contact, lead and opportunity with every basic insight of
+-- KPI_SPEC section 3, as of T. Records without activity get zeros, not missing rows.
+with records as (
+    select * from {{ ref('int_records_unioned') }}
+),
+
+record_activities as (
+    select * from {{ ref('int_record_activities_joined') }}
+),
+
+completed as (
+    select * from record_activities
+    where activity_status = 'completed'
+),
+
+activity_counts as (
+    select
+        record_type,
+        record_id,
+        sum(case when activity_type = 'email' and initiated_by = 'team' then 1 else 0 end)
+            as emails_sent,
+        sum(case when activity_type = 'email' and initiated_by = 'customer' then 1 else 0 end)
+            as emails_received,
+        sum(case when activity_type = 'meeting' and initiated_by = 'team' then 1 else 0 end)
+            as meetings_sent,
+        sum(case when activity_type = 'meeting' and initiated_by = 'customer' then 1 else 0 end)
+            as meetings_received,
+        sum(case when activity_type = 'phone_call' and initiated_by = 'team' then 1 else 0 end)
+            as phone_calls_made,
+        sum(case when activity_type = 'phone_call' and initiated_by = 'customer' then 1 else 0 end)
+            as phone_calls_received,
+        sum(team_minutes) as time_spent_by_team_minutes,
+        sum(customer_minutes) as time_spent_by_customer_minutes
+    from completed
+    group by record_type, record_id
+),
+
+-- Email engagement: only emails the team sent with tracking on (isemailfollowed).
+followed_emails as (
+    select
+        record_type,
+        record_id,
+        count(*) as followed_emails,
+        sum(case when open_count > 0 then 1 else 0 end) as emails_opened,
+        sum(case when reply_count > 0 or has_threaded_answer then 1 else 0 end) as emails_replied,
+        sum(case when links_clicked_count > 0 then 1 else 0 end) as emails_link_clicked,
+        sum(case when attachment_open_count > 0 then 1 else 0 end) as emails_attachment_viewed
+    from completed
+    where activity_type = 'email'
+        and initiated_by = 'team'
+        and is_email_followed
+    group by record_type, record_id
+),
+
+-- Same instant: the smaller activity id wins (KPI_SPEC section 3).
+last_interactions as (
+    select
+        record_type,
+        record_id,
+        activity_at,
+        activity_type,
+        subject,
+        activity_id,
+        row_number() over (
+            partition by record_type, record_id
+            order by activity_at desc, activity_id asc
+        ) as recency_rank
+    from completed
+    where activity_at is not null
+),
+
+next_interactions as (
+    select
+        record_type,
+        record_id,
+        activity_at,
+        activity_type,
+        subject,
+        activity_id,
+        row_number() over (
+            partition by record_type, record_id
+            order by activity_at asc, activity_id asc
+        ) as upcoming_rank
+    from record_activities
+    where activity_status = 'future'
+        and activity_at is not null
+),
+
+counts_filled as (
+    select
+        records.record_type,
+        records.record_id,
+        records.record_name,
+        coalesce(activity_counts.emails_sent, 0) as emails_sent,
+        coalesce(activity_counts.emails_received, 0) as emails_received,
+        coalesce(activity_counts.meetings_sent, 0) as meetings_sent,
+        coalesce(activity_counts.meetings_received, 0) as meetings_received,
+        coalesce(activity_counts.phone_calls_made, 0) as phone_calls_made,
+        coalesce(activity_counts.phone_calls_received, 0) as phone_calls_received,
+        coalesce(activity_counts.time_spent_by_team_minutes, 0) as time_spent_by_team_minutes,
+        coalesce(activity_counts.time_spent_by_customer_minutes, 0)
+            as time_spent_by_customer_minutes,
+        coalesce(followed_emails.followed_emails, 0) as followed_emails,
+        coalesce(followed_emails.emails_opened, 0) as emails_opened,
+        coalesce(followed_emails.emails_replied, 0) as emails_replied,
+        coalesce(followed_emails.emails_link_clicked, 0) as emails_link_clicked,
+        coalesce(followed_emails.emails_attachment_viewed, 0) as emails_attachment_viewed
+    from records
+    left join activity_counts
+        on records.record_type = activity_counts.record_type
+        and records.record_id = activity_counts.record_id
+    left join followed_emails
+        on records.record_type = followed_emails.record_type
+        and records.record_id = followed_emails.record_id
+),
+
+final as (
+    select
+        counts_filled.record_type,
+        counts_filled.record_id,
+        counts_filled.record_name,
+        cast(counts_filled.emails_sent as {{ dbt.type_bigint() }}) as emails_sent,
+        cast(counts_filled.emails_received as {{ dbt.type_bigint() }}) as emails_received,
+        cast(counts_filled.meetings_sent as {{ dbt.type_bigint() }}) as meetings_sent,
+        cast(counts_filled.meetings_received as {{ dbt.type_bigint() }}) as meetings_received,
+        cast(counts_filled.phone_calls_made as {{ dbt.type_bigint() }}) as phone_calls_made,
+        cast(counts_filled.phone_calls_received as {{ dbt.type_bigint() }})
+            as phone_calls_received,
+        cast(
+            counts_filled.emails_sent + counts_filled.meetings_sent
+            + counts_filled.phone_calls_made as {{ dbt.type_bigint() }}
+        ) as activities_initiated_by_team,
+        cast(
+            counts_filled.emails_received + counts_filled.meetings_received
+            + counts_filled.phone_calls_received as {{ dbt.type_bigint() }}
+        ) as activities_initiated_by_customer,
+        cast(counts_filled.time_spent_by_team_minutes as double)
+            as time_spent_by_team_minutes,
+        cast(counts_filled.time_spent_by_customer_minutes as double)
+            as time_spent_by_customer_minutes,
+        {{ safe_divide('counts_filled.emails_received', 'counts_filled.emails_sent') }}
+            as email_ratio_by_them,
+        {{ safe_divide('counts_filled.emails_sent', 'counts_filled.emails_received') }}
+            as email_ratio_by_us,
+        cast(counts_filled.followed_emails as {{ dbt.type_bigint() }}) as followed_emails,
+        cast(counts_filled.emails_opened as {{ dbt.type_bigint() }}) as emails_opened,
+        cast(counts_filled.emails_replied as {{ dbt.type_bigint() }}) as emails_replied,
+        cast(counts_filled.emails_link_clicked as {{ dbt.type_bigint() }}) as emails_link_clicked,
+        cast(counts_filled.emails_attachment_viewed as {{ dbt.type_bigint() }})
+            as emails_attachment_viewed,
+        {{ safe_divide('counts_filled.emails_opened', 'counts_filled.followed_emails') }}
+            as emails_opened_rate,
+        {{ safe_divide('counts_filled.emails_replied', 'counts_filled.followed_emails') }}
+            as emails_replied_rate,
+        {{ safe_divide('counts_filled.emails_link_clicked', 'counts_filled.followed_emails') }}
+            as emails_link_clicked_rate,
+        {{ safe_divide('counts_filled.emails_attachment_viewed', 'counts_filled.followed_emails') }}
+            as emails_attachment_viewed_rate,
+        last_interactions.activity_at as last_interaction_at,
+        last_interactions.activity_type as last_interaction_type,
+        last_interactions.subject as last_interaction_subject,
+        last_interactions.activity_id as last_interaction_activity_id,
+        next_interactions.activity_at as next_interaction_at,
+        next_interactions.activity_type as next_interaction_type,
+        next_interactions.subject as next_interaction_subject,
+        next_interactions.activity_id as next_interaction_activity_id,
+        {{ as_of_timestamp() }} as kpis_as_of
+    from counts_filled
+    left join last_interactions
+        on counts_filled.record_type = last_interactions.record_type
+        and counts_filled.record_id = last_interactions.record_id
+        and last_interactions.recency_rank = 1
+    left join next_interactions
+        on counts_filled.record_type = next_interactions.record_type
+        and counts_filled.record_id = next_interactions.record_id
+        and next_interactions.upcoming_rank = 1
+)
+
+select * from final
