@@ -1,0 +1,56 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export DAGSTER_HOME := $(CURDIR)/.dagster
+export PATH := $(BIN):$(PATH)
+
+SAMPLE_DIR := $(CURDIR)/data/landing
+SAMPLE_ACTIVITIES ?= 50000
+SAMPLE_SEED ?= 42
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
+
+.PHONY: setup sample run test dev bench lint clean
+
+## Environment: a venv with the exact pins of constraints.txt.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+## dagster-dbt reads the manifest at import time, so it is built during set-up.
+dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
+	cd dbt_project && $(BIN)/dbt parse --profiles-dir . --quiet
+	touch $@
+
+setup: $(VENV)/.installed dbt_project/target/manifest.json
+
+## The bundled sample: generated once, unless RA_LANDING_DIR points at real data.
+sample: setup
+	@if [ -n "$$RA_LANDING_DIR" ]; then \
+		echo "Using landing files in $$RA_LANDING_DIR (nothing generated)"; \
+	elif [ ! -f "$(SAMPLE_DIR)/_SUCCESS" ]; then \
+		$(BIN)/python -m orchestration.generator --activities $(SAMPLE_ACTIVITIES) \
+			--seed $(SAMPLE_SEED) --out "$(SAMPLE_DIR)" && touch "$(SAMPLE_DIR)/_SUCCESS"; \
+	fi
+
+run: sample
+	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*'
+	@$(BIN)/python -m orchestration.where
+
+test: setup
+	$(BIN)/pytest
+
+dev: sample
+	$(BIN)/dagster dev -m orchestration.definitions --host 127.0.0.1 --port $${RA_DEV_PORT:-3000}
+
+bench: setup
+	$(BIN)/python -m orchestration.benchmark
+
+lint: setup
+	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff format --check orchestration tests
+
+clean:
+	rm -rf $(VENV) dbt_project/target dbt_project/logs
