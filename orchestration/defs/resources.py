@@ -1,0 +1,41 @@
+"""Resources shared by the asset modules: run settings and the DuckDB warehouse.
+
+Settings are read from the environment when a resource is built, so tests and `make run`
+can point the same definitions at another landing folder, warehouse or as-of instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import duckdb
+
+from orchestration.settings import Settings, format_as_of
+
+# Every asset that writes the DuckDB file runs in this pool (limit 1, see dagster.yaml).
+WAREHOUSE_POOL = "duckdb"
+
+
+class RunSettingsResource(dg.ConfigurableResource):
+    """Where data comes from and goes to, and the as-of instant, from RA_* variables."""
+
+    def settings(self) -> Settings:
+        return Settings.from_env()
+
+    def as_of_var(self) -> str:
+        return format_as_of(self.settings().as_of)
+
+
+@contextmanager
+def connect_warehouse(path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One connection for one step, always closed: DuckDB allows one writer process."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(path), read_only=read_only)
+    try:
+        connection.execute("set TimeZone = 'UTC'")
+        yield connection
+    finally:
+        connection.close()
