@@ -8,6 +8,14 @@ record_activities as (
     select * from {{ ref('int_record_activities_joined') }}
 ),
 
+responses as (
+    select * from {{ ref('int_record_responses_aggregated') }}
+),
+
+health_daily as (
+    select * from {{ ref('int_record_health_daily') }}
+),
+
 completed as (
     select * from record_activities
     where activity_status = 'completed'
@@ -30,7 +38,9 @@ activity_counts as (
         sum(case when activity_type = 'phone_call' and initiated_by = 'customer' then 1 else 0 end)
             as phone_calls_received,
         sum(team_minutes) as time_spent_by_team_minutes,
-        sum(customer_minutes) as time_spent_by_customer_minutes
+        sum(customer_minutes) as time_spent_by_customer_minutes,
+        max(case when initiated_by = 'team' then activity_at end) as last_sent_at,
+        max(case when initiated_by = 'customer' then activity_at end) as last_received_at
     from completed
     group by record_type, record_id
 ),
@@ -50,6 +60,20 @@ followed_emails as (
         and initiated_by = 'team'
         and is_email_followed
     group by record_type, record_id
+),
+
+health_now as (
+    select record_type, record_id, health_score, health_state
+    from health_daily
+    where score_date = {{ as_of_date() }}
+),
+
+health_before as (
+    select record_type, record_id, health_score
+    from health_daily
+    where score_date = cast(
+        {{ dbt.dateadd('day', -var('health_trend_days'), as_of_date()) }} as date
+    )
 ),
 
 -- Same instant: the smaller activity id wins (KPI_SPEC section 3).
@@ -104,7 +128,10 @@ counts_filled as (
         coalesce(followed_emails.emails_opened, 0) as emails_opened,
         coalesce(followed_emails.emails_replied, 0) as emails_replied,
         coalesce(followed_emails.emails_link_clicked, 0) as emails_link_clicked,
-        coalesce(followed_emails.emails_attachment_viewed, 0) as emails_attachment_viewed
+        coalesce(followed_emails.emails_attachment_viewed, 0) as emails_attachment_viewed,
+        activity_counts.last_sent_at,
+        activity_counts.last_received_at,
+        records.is_closed
     from records
     left join activity_counts
         on records.record_type = activity_counts.record_type
@@ -164,6 +191,31 @@ final as (
         next_interactions.activity_type as next_interaction_type,
         next_interactions.subject as next_interaction_subject,
         next_interactions.activity_id as next_interaction_activity_id,
+        responses.response_rate_by_us,
+        responses.response_rate_by_them,
+        responses.avg_response_time_by_us_hours,
+        responses.avg_response_time_by_them_hours,
+        responses.median_response_time_by_us_hours,
+        responses.median_response_time_by_them_hours,
+        health_now.health_score,
+        case
+            when counts_filled.is_closed then 'not_applicable'
+            else coalesce(health_now.health_state, 'not_enough_info')
+        end as health_state,
+        case
+            when health_now.health_score is null or health_before.health_score is null then null
+            when health_now.health_score - health_before.health_score
+                >= {{ var('health_trend_threshold') }} then 'improving'
+            when health_now.health_score - health_before.health_score
+                <= -{{ var('health_trend_threshold') }} then 'declining'
+            else 'steady'
+        end as health_trend,
+        health_before.health_score as health_score_14d_ago,
+        cast(floor(
+            {{ timestamp_diff_seconds('last_interactions.activity_at', as_of_timestamp()) }} / 86400
+        ) as {{ dbt.type_int() }}) as inactive_days,
+        counts_filled.last_sent_at,
+        counts_filled.last_received_at,
         {{ as_of_timestamp() }} as kpis_as_of
     from counts_filled
     left join last_interactions
@@ -174,6 +226,15 @@ final as (
         on counts_filled.record_type = next_interactions.record_type
         and counts_filled.record_id = next_interactions.record_id
         and next_interactions.upcoming_rank = 1
+    left join responses
+        on counts_filled.record_type = responses.record_type
+        and counts_filled.record_id = responses.record_id
+    left join health_now
+        on counts_filled.record_type = health_now.record_type
+        and counts_filled.record_id = health_now.record_id
+    left join health_before
+        on counts_filled.record_type = health_before.record_type
+        and counts_filled.record_id = health_before.record_id
 )
 
 select * from final

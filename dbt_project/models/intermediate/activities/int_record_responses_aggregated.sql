@@ -1,0 +1,67 @@
+-- Response rate and time per record (KPI_SPEC section 4): over the completed emails linked
+-- to the record, how many the other side answered and how fast. An email counts for every
+-- record it is linked to.
+with record_emails as (
+    select record_type, record_id, activity_id, initiated_by
+    from {{ ref('int_record_activities_joined') }}
+    where activity_status = 'completed'
+        and activity_type = 'email'
+        and initiated_by in ('team', 'customer')
+),
+
+answers as (
+    select original_activity_id, response_time_hours
+    from {{ ref('int_email_replies_matched') }}
+),
+
+emails_with_answers as (
+    select
+        record_emails.record_type,
+        record_emails.record_id,
+        record_emails.initiated_by,
+        answers.original_activity_id is not null as is_answered,
+        answers.response_time_hours
+    from record_emails
+    left join answers
+        on record_emails.activity_id = answers.original_activity_id
+),
+
+aggregated as (
+    select
+        record_type,
+        record_id,
+        sum(case when initiated_by = 'customer' then 1 else 0 end) as customer_emails,
+        sum(case when initiated_by = 'customer' and is_answered then 1 else 0 end)
+            as customer_emails_answered_by_us,
+        avg(case when initiated_by = 'customer' then response_time_hours end)
+            as avg_response_time_by_us_hours,
+        {{ median("case when initiated_by = 'customer' then response_time_hours end") }}
+            as median_response_time_by_us_hours,
+        sum(case when initiated_by = 'team' then 1 else 0 end) as team_emails,
+        sum(case when initiated_by = 'team' and is_answered then 1 else 0 end)
+            as team_emails_answered_by_them,
+        avg(case when initiated_by = 'team' then response_time_hours end)
+            as avg_response_time_by_them_hours,
+        {{ median("case when initiated_by = 'team' then response_time_hours end") }}
+            as median_response_time_by_them_hours
+    from emails_with_answers
+    group by record_type, record_id
+),
+
+final as (
+    select
+        record_type,
+        record_id,
+        {{ safe_divide('customer_emails_answered_by_us', 'customer_emails') }}
+            as response_rate_by_us,
+        {{ safe_divide('team_emails_answered_by_them', 'team_emails') }}
+            as response_rate_by_them,
+        cast(avg_response_time_by_us_hours as double) as avg_response_time_by_us_hours,
+        cast(median_response_time_by_us_hours as double) as median_response_time_by_us_hours,
+        cast(avg_response_time_by_them_hours as double) as avg_response_time_by_them_hours,
+        cast(median_response_time_by_them_hours as double)
+            as median_response_time_by_them_hours
+    from aggregated
+)
+
+select * from final
