@@ -60,6 +60,21 @@ def relationship_dbt_models(
     yield from dbt.cli(dbt_build_args(run_settings.as_of_var()), context=context).stream()
 
 
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=f"tag:{WEEKLY_TAG}",
+    dagster_dbt_translator=translator,
+    pool=WAREHOUSE_POOL,
+    name="weekly_dbt_models",
+)
+def weekly_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, run_settings: RunSettingsResource
+):
+    """Similar won opportunities: costly and slow-moving, so refreshed weekly, not daily."""
+    yield from dbt.cli(dbt_build_args(run_settings.as_of_var()), context=context).stream()
+
+
 def mart_model_names(manifest_path: Path = dbt_project.manifest_path) -> list[str]:
     """Names of the dbt models in models/marts, which the exports publish."""
     manifest = json.loads(Path(manifest_path).read_text())
@@ -71,6 +86,6 @@ def mart_model_names(manifest_path: Path = dbt_project.manifest_path) -> list[st
 
 
 defs = dg.Definitions(
-    assets=[relationship_dbt_models],
+    assets=[relationship_dbt_models, weekly_dbt_models],
     resources={"dbt": DbtCliResource(project_dir=dbt_project)},
 )

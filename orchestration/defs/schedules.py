@@ -1,14 +1,24 @@
-"""Jobs and schedules: the daily KPI refresh (extract -> dbt -> exports)."""
+"""Jobs and schedules: a daily KPI refresh and a weekly similar-won refresh."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-# Everything except the weekly-refreshed models (selected by dbt tag in defs/dbt.py).
+from orchestration.defs.dbt import weekly_dbt_models
+
+weekly_models = dg.AssetSelection.assets(weekly_dbt_models)
+
+# Extract -> daily dbt models -> exports: everything but the weekly models.
 daily_refresh_job = dg.define_asset_job(
     name="daily_kpi_refresh",
-    selection=dg.AssetSelection.all(),
-    description="Extract landing files, build the daily dbt selection, export the marts.",
+    selection=dg.AssetSelection.all() - weekly_models,
+    description="Extract landing files, build the daily dbt models, export the marts.",
+)
+
+weekly_refresh_job = dg.define_asset_job(
+    name="weekly_similar_won_refresh",
+    selection=weekly_models,
+    description="Rebuild similar won opportunities (needs the daily marts).",
 )
 
 daily_refresh_schedule = dg.ScheduleDefinition(
@@ -18,4 +28,14 @@ daily_refresh_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
-defs = dg.Definitions(jobs=[daily_refresh_job], schedules=[daily_refresh_schedule])
+weekly_refresh_schedule = dg.ScheduleDefinition(
+    job=weekly_refresh_job,
+    cron_schedule="0 3 * * 1",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+defs = dg.Definitions(
+    jobs=[daily_refresh_job, weekly_refresh_job],
+    schedules=[daily_refresh_schedule, weekly_refresh_schedule],
+)
