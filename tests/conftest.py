@@ -1,0 +1,128 @@
+"""Shared fixtures: warehouses built by the real pipeline into temporary folders.
+
+Environment variables are the pipeline's only configuration, so each build sets RA_* for
+its duration and restores them after; resources read them when a run starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.generator import generate
+
+SAMPLE_AS_OF = "2026-06-30T00:00:00Z"
+SAMPLE_END_DATE = "2026-06-30"
+SAMPLE_ACTIVITIES = 50_000
+HANDMADE_DIR = Path(__file__).parent / "fixtures" / "handmade"
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    landing_dir: Path
+    warehouse: Path
+    export_dir: Path
+    as_of: str
+    result: dg.ExecuteInProcessResult
+
+
+@contextmanager
+def pipeline_environment(landing_dir: Path, warehouse: Path, export_dir: Path, as_of: str):
+    names = ("RA_LANDING_DIR", "RA_WAREHOUSE", "RA_EXPORT_DIR", "RA_AS_OF")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(
+        RA_LANDING_DIR=str(landing_dir),
+        RA_WAREHOUSE=str(warehouse),
+        RA_EXPORT_DIR=str(export_dir),
+        RA_AS_OF=as_of,
+    )
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def materialize_everything(
+    landing_dir: Path, root: Path, as_of: str, raise_on_error: bool = True
+) -> BuiltWarehouse:
+    """Run every asset of the code location in-process, as `make run` does."""
+    from orchestration.definitions import defs
+
+    warehouse = root / "warehouse" / "relationship_analytics.duckdb"
+    export_dir = root / "exports"
+    with pipeline_environment(landing_dir, warehouse, export_dir, as_of):
+        job = defs.resolve_implicit_global_asset_job_def()
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=raise_on_error
+        )
+    return BuiltWarehouse(landing_dir, warehouse, export_dir, as_of, result)
+
+
+@pytest.fixture(scope="session")
+def sample_landing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    landing = tmp_path_factory.mktemp("landing")
+    generate(landing, activities=SAMPLE_ACTIVITIES, seed=42, end_date=SAMPLE_END_DATE)
+    return landing
+
+
+@pytest.fixture(scope="session")
+def built_sample(
+    sample_landing_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> BuiltWarehouse:
+    """The generated sample, built end to end (extract, dbt build with tests, exports)."""
+    return materialize_everything(
+        sample_landing_dir, tmp_path_factory.mktemp("sample_build"), SAMPLE_AS_OF
+    )
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(built_sample: BuiltWarehouse) -> Path:
+    """Path of the fully built sample warehouse (open it read-only)."""
+    return built_sample.warehouse
+
+
+@pytest.fixture(scope="session")
+def built_handmade(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """The hand-written fixture (a few rows per table), built end to end."""
+    landing = tmp_path_factory.mktemp("handmade_landing")
+    for path in HANDMADE_DIR.glob("*.csv"):
+        shutil.copy(path, landing / path.name)
+    return materialize_everything(
+        landing, tmp_path_factory.mktemp("handmade_build"), SAMPLE_AS_OF
+    )
+
+
+@pytest.fixture
+def read_only_connection():
+    """Open a warehouse read-only and always close it (DuckDB allows one writer)."""
+    import duckdb
+
+    opened: list[duckdb.DuckDBPyConnection] = []
+
+    def connect(path: Path) -> duckdb.DuckDBPyConnection:
+        connection = duckdb.connect(str(path), read_only=True)
+        opened.append(connection)
+        return connection
+
+    yield connect
+    for connection in opened:
+        connection.close()
+
+
+def iter_marts(connection) -> Iterator[str]:
+    for (name,) in connection.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts' "
+        "order by table_name"
+    ).fetchall():
+        yield name
