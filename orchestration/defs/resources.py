@@ -28,6 +28,11 @@ class RunSettingsResource(dg.ConfigurableResource):
         return format_as_of(self.settings().as_of)
 
 
+# One shared instance: Definitions.merge refuses two different objects under one key, so
+# every defs module registers this object as "run_settings".
+run_settings_resource = RunSettingsResource()
+
+
 @contextmanager
 def connect_warehouse(path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """One connection for one step, always closed: DuckDB allows one writer process."""

@@ -1,0 +1,5 @@
+"""Sources of raw data: where landing rows come from and how they reach `raw.<table>`.
+
+files       find a contract table's landing files (CSV, Parquet, or a folder of parts)
+raw_loader  validate staged rows of any source and replace `raw.<table>` atomically
+"""
