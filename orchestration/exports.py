@@ -1,23 +1,45 @@
-"""Publishing marts for BI: Parquet and CSV per mart plus a manifest, written atomically.
+"""Publishing marts for BI and dashboards for stakeholders, written atomically.
 
-Readers (BI tools, dashboards) may open these files at any time, so every file is written
+- every mart as Parquet and CSV, plus manifest.json;
+- relationship_marts.duckdb, every mart in one file that BI tools open read-only;
+- dashboards/: static HTML (orchestration.dashboards), for everyone and per business unit.
+
+Readers (BI tools, browsers) may open these files at any time, so every file is written
 next to its final name and renamed into place: a reader sees the old file or the new one.
+The dashboards are a tree of files, so the whole tree is built in a staging folder and
+swapped in with two renames.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from orchestration.dashboards.data import business_units as warehouse_business_units
+from orchestration.dashboards.options import DashboardOptions
+from orchestration.dashboards.render import safe_name
+from orchestration.dashboards.site import SiteReport, write_site
+
 MARTS_SCHEMA = "marts"
+BI_DATABASE = "relationship_marts.duckdb"
+BI_STORAGE_VERSION = "v1.0.0"
+DASHBOARDS_DIR = "dashboards"
+BUSINESS_UNITS_DIR = "business_units"
 
 
 def _replace_atomically(temporary: Path, final: Path) -> None:
     os.replace(temporary, final)
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def export_mart(
@@ -29,26 +51,47 @@ def export_mart(
     for extension, options in (("parquet", "format parquet"), ("csv", "format csv, header")):
         final = marts_dir / f"{mart}.{extension}"
         temporary = marts_dir / f".{mart}.{extension}.tmp"
-        connection.execute(f"copy (select * from {relation}) to '{temporary}' ({options})")
-        _replace_atomically(temporary, final)
+        try:
+            connection.execute(
+                f"copy (select * from {relation}) to {_sql_string(str(temporary))} ({options})"
+            )
+            _replace_atomically(temporary, final)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
     columns = connection.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
         [MARTS_SCHEMA, mart],
     ).fetchall()
     row_count = connection.execute(f"select count(*) from {relation}").fetchone()[0]
+    # The weekly mart can be older than the daily ones: say which instant each mart is of.
+    names = [name for name, _ in columns]
+    as_of_column = next((c for c in ("kpis_as_of", "refreshed_at") if c in names), None)
+    as_of = None
+    if as_of_column:
+        as_of = connection.execute(
+            f"select cast(max({as_of_column}) as varchar) from {relation}"
+        ).fetchone()[0]
     return {
         "mart": mart,
         "files": {"parquet": f"marts/{mart}.parquet", "csv": f"marts/{mart}.csv"},
         "columns": [{"name": name, "type": data_type} for name, data_type in columns],
         "row_count": row_count,
+        "as_of": as_of,
     }
 
 
-def write_manifest(export_dir: Path, entries: list[dict[str, object]], as_of: str) -> Path:
+def write_manifest(
+    export_dir: Path,
+    entries: list[dict[str, object]],
+    as_of: str,
+    bi_database: Path | None = None,
+) -> Path:
     manifest = {
         "as_of": as_of,
         "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duckdb": bi_database.relative_to(export_dir).as_posix() if bi_database else None,
         "marts": entries,
     }
     final = export_dir / "manifest.json"
@@ -68,3 +111,138 @@ def existing_marts(connection: duckdb.DuckDBPyConnection, marts: list[str]) -> l
         ).fetchall()
     }
     return [mart for mart in marts if mart in present]
+
+
+def write_bi_database(
+    warehouse: Path, export_dir: Path, marts: list[str], as_of: str | None = None
+) -> Path:
+    """Copy every mart into one DuckDB file for BI tools, then rename it into place.
+
+    A separate file rather than the warehouse itself: BI tools hold their file open, and a
+    reader of the warehouse would block the next run's writer. Tables keep the warehouse's
+    names (marts.<mart>), so a query works against either file.
+    """
+    export_dir.mkdir(parents=True, exist_ok=True)
+    final = export_dir / BI_DATABASE
+    temporary = export_dir / f".{BI_DATABASE}.tmp"
+    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    built_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    try:
+        # BI tools bundle their own, often older, DuckDB: write a file any DuckDB >= 1.0 reads.
+        connection = duckdb.connect(
+            str(temporary), config={"storage_compatibility_version": BI_STORAGE_VERSION}
+        )
+        try:
+            connection.execute(f"attach {_sql_string(str(warehouse))} as warehouse (read_only)")
+            connection.execute(f"create schema {MARTS_SCHEMA}")
+            for mart in marts:
+                connection.execute(
+                    f'create table {MARTS_SCHEMA}."{mart}" as '
+                    f'select * from warehouse.{MARTS_SCHEMA}."{mart}"'
+                )
+            connection.execute(
+                "create table main.export_manifest (mart varchar, row_count bigint, "
+                "as_of timestamp, built_at timestamp)"
+            )
+            for mart in marts:
+                connection.execute(
+                    f"insert into main.export_manifest select ?, count(*), "
+                    f'cast(? as timestamp), ? from {MARTS_SCHEMA}."{mart}"',
+                    [mart, as_of, built_at],
+                )
+            connection.execute("detach warehouse")
+            connection.execute("checkpoint")
+        finally:
+            connection.close()
+        os.replace(temporary, final)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return final
+
+
+@dataclass
+class DashboardExport:
+    directory: Path
+    sites: list[SiteReport] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return sum(sum(site.pages.values()) for site in self.sites)
+
+
+def resolve_business_units(
+    connection: duckdb.DuckDBPyConnection, options: DashboardOptions
+) -> list[str]:
+    """The units to export: every unit for 'all'; a named unit must own at least one user."""
+    if not options.business_units:
+        return []
+    known = warehouse_business_units(connection)
+    if options.every_business_unit:
+        return known
+    unknown = [unit for unit in options.business_units if unit not in known]
+    if unknown:
+        raise ValueError(
+            f"RA_DASHBOARD_BUSINESS_UNITS names {', '.join(unknown)}, which no user belongs "
+            f"to; known units: {', '.join(known) or 'none'}"
+        )
+    return list(options.business_units)
+
+
+def _swap_directory(staging: Path, final: Path) -> None:
+    """Put a finished tree in place: readers see the old tree or the new one, never half."""
+    if final.exists():
+        retired = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(final, retired)
+        os.replace(staging, final)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, final)
+
+
+def export_dashboards(
+    connection: duckdb.DuckDBPyConnection,
+    export_dir: Path,
+    options: DashboardOptions,
+    built_at: datetime | None = None,
+) -> DashboardExport:
+    """Write $RA_EXPORT_DIR/dashboards: the full site and one site per requested unit.
+
+    A unit's site, under dashboards/business_units/<unit>/, holds only the records owned by
+    that unit's users and can be handed to that unit as it is.
+    """
+    export_dir.mkdir(parents=True, exist_ok=True)
+    built_at = built_at or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    units = resolve_business_units(connection, options)
+    unit_links = [(unit, safe_name(unit)) for unit in units]
+    final = export_dir / DASHBOARDS_DIR
+    staging = export_dir / f".{DASHBOARDS_DIR}.tmp-{uuid.uuid4().hex[:8]}"
+    result = DashboardExport(directory=final)
+    try:
+        result.sites.append(
+            write_site(connection, staging, options.top_n, None, built_at, unit_links)
+        )
+        for unit, unit_dir in unit_links:
+            result.sites.append(
+                write_site(
+                    connection,
+                    staging / BUSINESS_UNITS_DIR / unit_dir,
+                    options.top_n,
+                    unit,
+                    built_at,
+                )
+            )
+        manifest = {
+            "built_at": built_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "top_n": options.top_n,
+            "sites": [site.as_json(staging) for site in result.sites],
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        for site in result.sites:
+            site.directory = final / site.directory.relative_to(staging)
+        _swap_directory(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return result

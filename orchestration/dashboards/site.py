@@ -1,0 +1,85 @@
+"""One dashboard site (index plus record pages) written into a folder.
+
+The folder is a staging folder that nobody reads yet (see orchestration.exports, which
+renames the finished tree into place), so files are written directly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.dashboards.data import RECORD_TYPES, load_dashboard_data
+from orchestration.dashboards.render import (
+    PageContext,
+    record_path,
+    render_index,
+    render_record_page,
+)
+
+
+@dataclass
+class SiteReport:
+    directory: Path
+    business_unit: str | None
+    top_n: int
+    pages: dict[str, int] = field(default_factory=dict)
+    records_in_scope: dict[str, int] = field(default_factory=dict)
+    restricted_subjects: int = 0
+    seconds: float = 0.0
+
+    def as_json(self, root: Path) -> dict[str, object]:
+        return {
+            "business_unit": self.business_unit,
+            "path": self.directory.relative_to(root).as_posix() or ".",
+            "top_n": self.top_n,
+            "pages": self.pages,
+            "records_in_scope": self.records_in_scope,
+            "restricted_subjects": self.restricted_subjects,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def scope_label(business_unit: str | None) -> str:
+    if business_unit is None:
+        return "All business units"
+    return (
+        f"Business unit {business_unit}: records it owns; subjects of activities owned "
+        "elsewhere are restricted"
+    )
+
+
+def write_site(
+    connection: duckdb.DuckDBPyConnection,
+    directory: Path,
+    top_n: int,
+    business_unit: str | None = None,
+    built_at: datetime | None = None,
+    unit_links: Sequence[tuple[str, str]] = (),
+) -> SiteReport:
+    """Render the index and the top `top_n` record pages per type into `directory`."""
+    started = time.perf_counter()
+    built_at = built_at or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    data = load_dashboard_data(connection, top_n, business_unit)
+    context = PageContext(data, built_at, scope_label(business_unit))
+    directory.mkdir(parents=True, exist_ok=True)
+    report = SiteReport(directory=directory, business_unit=business_unit, top_n=top_n)
+    report.pages = dict.fromkeys(RECORD_TYPES, 0)
+    for record_type in RECORD_TYPES:
+        (directory / record_type).mkdir(exist_ok=True)
+    for record in data.records:
+        path = directory / record_path(record["record_type"], record["record_id"])
+        path.write_text(render_record_page(record, context), encoding="utf-8")
+        report.pages[record["record_type"]] += 1
+        report.restricted_subjects += sum(
+            1 for moment in ("last", "next") if record.get(f"{moment}_interaction_is_restricted")
+        )
+    (directory / "index.html").write_text(render_index(data, context, unit_links), encoding="utf-8")
+    report.records_in_scope = dict(data.type_totals)
+    report.seconds = time.perf_counter() - started
+    return report

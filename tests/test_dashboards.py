@@ -1,0 +1,689 @@
+"""Dashboards: ranking and bounds, every widget, escaping, business-unit access, and a real
+browser (headless Chromium) that opens the pages from disk.
+
+The browser is driven through the DevTools protocol over a pipe (--remote-debugging-pipe:
+JSON messages separated by NUL on file descriptors 3 and 4), so no websocket client or
+driver package is needed. Screenshots and the browser's log are kept in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from orchestration.dashboards import data as dashboard_data
+from orchestration.dashboards import render
+from orchestration.dashboards.options import DashboardOptions, dashboard_options, parse_top_n
+from orchestration.dashboards.render import page_filename, record_path
+from orchestration.dashboards.svg import Series, line_chart, nice_ceiling, stacked_bar_chart
+from orchestration.exports import BUSINESS_UNITS_DIR, export_dashboards
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboards"
+CHROMIUM = Path("/usr/bin/chromium")
+BUILT_AT = datetime(2026, 7, 1, 6, 0, 0)
+
+
+def read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect(str(path), read_only=True)
+    connection.execute("set TimeZone = 'UTC'")
+    return connection
+
+
+def writable_copy(warehouse: Path, directory: Path) -> Path:
+    """A copy to change for one test: the shared warehouse is never written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    copy = directory / "warehouse.duckdb"
+    shutil.copyfile(warehouse, copy)
+    return copy
+
+
+def build(warehouse: Path, export_dir: Path, top_n: int = 200, units: str = "") -> Path:
+    with read_only(warehouse) as connection:
+        export_dashboards(
+            connection, export_dir, dashboard_options(top_n, units, {}), built_at=BUILT_AT
+        )
+    return export_dir / "dashboards"
+
+
+def embedded_rows(index_html: str) -> list[dict[str, Any]]:
+    match = re.search(
+        r'<script type="application/json" id="records-data">(.*?)</script>', index_html, re.S
+    )
+    assert match, "the index embeds its rows as JSON"
+    return json.loads(match.group(1))
+
+
+@pytest.fixture(scope="module")
+def site(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(built_warehouse, tmp_path_factory.mktemp("export"))
+
+
+# --- Pure functions: values a person can check by hand -----------------------------------
+
+
+def test_options_come_from_the_environment_unless_config_sets_them():
+    env = {"RA_DASHBOARD_TOP_N": "25", "RA_DASHBOARD_BUSINESS_UNITS": "bu1, bu2,bu1"}
+    assert dashboard_options(environ=env) == DashboardOptions(25, ("bu1", "bu2"))
+    assert dashboard_options(5, "all", env) == DashboardOptions(5, ("all",))
+    assert dashboard_options(environ={}) == DashboardOptions(200, ())
+    assert dashboard_options(environ={"RA_DASHBOARD_BUSINESS_UNITS": "ALL"}).every_business_unit
+
+
+@pytest.mark.parametrize("text", ["0", "-3", "ten"])
+def test_a_top_n_that_is_not_a_positive_whole_number_is_refused(text: str):
+    with pytest.raises(ValueError, match="RA_DASHBOARD_TOP_N"):
+        parse_top_n(text)
+
+
+def test_page_names_keep_guids_and_make_other_ids_safe_and_distinct():
+    guid = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    assert page_filename(guid) == f"{guid}.html"
+    assert record_path("contact", "c1") == "contact/c1.html"
+    unsafe = [page_filename("../../etc/passwd"), page_filename("a/b"), page_filename("a_b")]
+    assert all("/" not in name and not name.startswith(".") for name in unsafe)
+    assert len(set(unsafe)) == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0, (1, 1)), (3, (3, 1)), (7, (8, 2)), (45, (60, 20)), (120, (150, 50)), (0.4, (0.4, 0.1))],
+)
+def test_axis_maximum_is_a_round_number_at_or_above_the_data(value, expected):
+    maximum, step = nice_ceiling(value)
+    assert (round(maximum, 6), round(step, 6)) == expected
+
+
+def test_stacked_bars_are_proportional_to_their_values():
+    # Emails: team 2 + customer 1 = 3 (the axis maximum); meetings: team 1.
+    # Plot height 220 - 24 - 34 = 162 px, so 2 -> 108 px and 1 -> 54 px.
+    svg = stacked_bar_chart(
+        ["Emails", "Meetings"],
+        [Series("Team", "#000", [2, 1]), Series("Customer", "#fff", [1, 0])],
+        label="test",
+    )
+    heights = [float(h) for h in re.findall(r'class="bar"[^>]* height="([\d.]+)"', svg)]
+    assert heights == [108, 54, 54]
+    assert svg.startswith('<svg class="chart"')
+
+
+def test_a_chart_without_data_still_draws_its_frame_and_says_why():
+    svg = stacked_bar_chart(
+        ["a", "b"],
+        [Series("x", "#000", [0, 0])],
+        label="t",
+        empty_message="No activity in the last 60 days",
+    )
+    assert 'class="bar"' not in svg
+    assert "No activity in the last 60 days" in svg
+    assert "<line" in svg
+
+
+def test_health_line_breaks_where_a_day_has_no_score():
+    svg = line_chart(["d1", "d2", "d3", "d4"], [10, None, 20, 30], label="health")
+    assert svg.count('class="line"') == 1  # d3-d4
+    assert svg.count('class="point"') == 2  # d1 alone, and the latest value (d4)
+
+
+def test_index_json_cannot_close_its_script_element():
+    text = render._json_for_script({"name": "</script><script>alert(1)</script> & more"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)["name"].startswith("</script>")
+
+
+# --- Built from the warehouse --------------------------------------------------------------
+
+
+def test_each_type_gets_at_most_top_n_pages_ranked_by_focus_then_health(
+    built_warehouse: Path, tmp_path: Path
+):
+    dashboards = build(built_warehouse, tmp_path, top_n=1)
+    with read_only(built_warehouse) as connection:
+        totals = dict(
+            connection.execute(
+                "select record_type, count(*) from marts.mart_relationship_kpis group by all"
+            ).fetchall()
+        )
+        top_focus = connection.execute(
+            "select opportunity_id from marts.mart_focus_opportunities where focus_rank = 1"
+        ).fetchone()
+    for record_type, total in totals.items():
+        pages = list((dashboards / record_type).glob("*.html"))
+        assert len(pages) == min(1, total), record_type
+    if top_focus:
+        assert (dashboards / record_path("opportunity", top_focus[0])).exists()
+    rows = embedded_rows((dashboards / "index.html").read_text())
+    assert len(rows) == sum(min(1, total) for total in totals.values())
+    manifest = json.loads((dashboards / "manifest.json").read_text())
+    assert manifest["sites"][0]["records_in_scope"] == {
+        t: totals.get(t, 0) for t in ("opportunity", "lead", "account", "contact")
+    }
+
+
+def test_record_page_shows_every_widget_with_the_marts_values(built_warehouse: Path, site: Path):
+    with read_only(built_warehouse) as connection:
+        data = dashboard_data.load_dashboard_data(connection, 200)
+    record = next(r for r in data.records if r["record_type"] == "opportunity")
+    key = (record["record_type"], record["record_id"])
+    page = (site / record_path(*key)).read_text()
+    for widget in (
+        "summary",
+        "interactions",
+        "health",
+        "initiated",
+        "time-spent",
+        "activities-60d",
+        "email-engagement",
+        "email-ratios",
+        "response-time",
+        "focus",
+        "top-contacts",
+        "similar-won",
+        "who-knows-whom",
+    ):
+        assert f'data-widget="{widget}"' in page, widget
+    assert render.e(record["record_name"]) in page
+    assert render.fmt_minutes(record["time_spent_by_team_minutes"]) in page
+    team = sum(record[c] or 0 for c in ("emails_sent", "meetings_sent", "phone_calls_made"))
+    emails = render.fmt_count(record["emails_sent"])
+    assert f'<td>Our team (sent, made)</td><td class="num">{emails}</td>' in page
+    assert f'<td class="num">{render.fmt_count(team)}</td></tr>' in page
+    for sentence in data.summaries.get(key, []):
+        assert render.e(sentence["sentence"]) in page
+    for contact in data.top_contacts.get(key, []):
+        assert render.e(contact["party_name"]) in page
+    if record["last_interaction_at"] is not None:
+        assert render.fmt_at(record["last_interaction_at"]) in page
+        assert render.e(record["last_interaction_subject"]) in page
+    assert page.count('<svg class="chart"') == 5
+
+
+def test_names_and_subjects_typed_by_users_are_escaped(built_warehouse: Path, tmp_path: Path):
+    warehouse = writable_copy(built_warehouse, tmp_path / "db")
+    evil_name = '<script>alert("name")</script>'
+    evil_subject = '<img src=x onerror=alert("subject")>'
+    with duckdb.connect(str(warehouse)) as connection:
+        # The first record of its type (so it has a page with top_n=1) with a last interaction.
+        record = next(
+            r
+            for r in dashboard_data.load_dashboard_data(connection, 1).records
+            if r["last_interaction_activity_id"] is not None
+        )
+        record_type, record_id = record["record_type"], record["record_id"]
+        connection.execute(
+            "update marts.mart_relationship_kpis set record_name = ?, "
+            "last_interaction_subject = ? where record_type = ? and record_id = ?",
+            [evil_name, evil_subject, record_type, record_id],
+        )
+    dashboards = build(warehouse, tmp_path / "export", top_n=1)
+    page = (dashboards / record_path(record_type, record_id)).read_text()
+    index = (dashboards / "index.html").read_text()
+    for text in (page, index):
+        assert evil_name not in text and evil_subject not in text
+    assert render.e(evil_name) in page and render.e(evil_subject) in page
+    assert any(row["record_name"] == evil_name for row in embedded_rows(index))
+
+
+def _restricted_case(warehouse: Path) -> tuple[str, str, str, str]:
+    """Make one record's last interaction owned in another unit: (unit, type, id, subject).
+
+    The record is the first of its type overall, so it is also the first of its unit and
+    has a page in both exports built with top_n=1.
+    """
+    with duckdb.connect(str(warehouse)) as connection:
+        units = [
+            row[0]
+            for row in connection.execute(
+                "select distinct business_unit_id from staging.stg_dataverse__system_users "
+                "where business_unit_id is not null order by 1"
+            ).fetchall()
+        ]
+        if len(units) < 2:
+            pytest.skip("the warehouse has a single business unit")
+        data = dashboard_data.load_dashboard_data(connection, 1)
+        record = next(
+            r
+            for r in data.records
+            if r["last_interaction_subject"] is not None and r["business_unit_id"] is not None
+        )
+        unit = record["business_unit_id"]
+        outsider = connection.execute(
+            "select user_id from staging.stg_dataverse__system_users "
+            "where business_unit_id <> ? order by user_id limit 1",
+            [unit],
+        ).fetchone()[0]
+        connection.execute(
+            "update intermediate.int_activities_classified set owner_id = ? where activity_id = ?",
+            [outsider, record["last_interaction_activity_id"]],
+        )
+    return unit, record["record_type"], record["record_id"], record["last_interaction_subject"]
+
+
+def test_business_unit_export_holds_only_its_records_and_restricts_foreign_subjects(
+    built_warehouse: Path, tmp_path: Path
+):
+    warehouse = writable_copy(built_warehouse, tmp_path / "db")
+    unit, record_type, record_id, subject = _restricted_case(warehouse)
+    dashboards = build(warehouse, tmp_path / "export", top_n=1, units=unit)
+    unit_site = dashboards / BUSINESS_UNITS_DIR / unit
+
+    page = (unit_site / record_path(record_type, record_id)).read_text()
+    last = page.split("<h3>Last interaction</h3>")[1].split("<h3>")[0]
+    assert '<span class="restricted">restricted</span>' in last
+    assert render.e(subject) not in last
+    # The unrestricted export still shows it.
+    full_page = (dashboards / record_path(record_type, record_id)).read_text()
+    assert render.e(subject) in full_page.split("<h3>Last interaction</h3>")[1].split("<h3>")[0]
+
+    with read_only(warehouse) as connection:
+        owned = {
+            record_path(t, i)
+            for t, i in connection.execute(
+                "select records.record_type, records.record_id "
+                "from intermediate.int_records_unioned as records "
+                "inner join staging.stg_dataverse__system_users as users "
+                "on users.user_id = records.owner_id where users.business_unit_id = ?",
+                [unit],
+            ).fetchall()
+        }
+    pages = {p.relative_to(unit_site).as_posix() for p in unit_site.glob("*/*.html")}
+    assert pages and pages <= owned
+    assert {row["href"] for row in embedded_rows((unit_site / "index.html").read_text())} == pages
+    manifest = json.loads((dashboards / "manifest.json").read_text())
+    assert [s["business_unit"] for s in manifest["sites"]] == [None, unit]
+    assert manifest["sites"][1]["restricted_subjects"] >= 1
+
+
+def test_an_unknown_business_unit_is_refused(built_warehouse: Path, tmp_path: Path):
+    with pytest.raises(ValueError, match="no-such-unit"):
+        build(built_warehouse, tmp_path, units="no-such-unit")
+    assert not (tmp_path / "dashboards").exists()
+
+
+def test_a_failed_build_leaves_the_previous_dashboards_in_place(
+    built_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    dashboards = build(built_warehouse, tmp_path)
+    before = {p: p.read_bytes() for p in dashboards.rglob("*") if p.is_file()}
+
+    def explode(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("orchestration.dashboards.site.render_record_page", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build(built_warehouse, tmp_path)
+    after = {p: p.read_bytes() for p in dashboards.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in tmp_path.iterdir()] == ["dashboards"]  # no staging folder left
+
+
+def test_generation_is_bounded_by_top_n_not_by_the_number_of_records(
+    built_warehouse: Path, tmp_path: Path
+):
+    """100,000 records, 50 pages per type: seconds, not hours."""
+    warehouse = tmp_path / "big.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(f"attach '{built_warehouse}' as source (read_only)")
+        for schema in ("marts", "intermediate", "staging"):
+            connection.execute(f"create schema {schema}")
+        for table in ("marts.mart_relationship_kpis", "marts.mart_relationship_activity_daily"):
+            connection.execute(f"create table {table} as select * from source.{table} limit 0")
+        connection.execute(
+            """
+            insert into marts.mart_relationship_kpis by name
+            select
+                ['account', 'contact', 'lead', 'opportunity'][1 + i % 4] as record_type,
+                'r' || i as record_id,
+                'Record ' || i as record_name,
+                i % 7 as emails_sent, i % 5 as emails_received, i % 3 as meetings_sent,
+                0 as meetings_received, i % 2 as phone_calls_made, 0 as phone_calls_received,
+                i % 7 + i % 3 + i % 2 as activities_initiated_by_team,
+                i % 5 as activities_initiated_by_customer,
+                (i % 97) * 5.0 as time_spent_by_team_minutes,
+                case when i % 3 = 0 then null else (i * 37) % 101 end as health_score,
+                case when i % 3 = 0 then 'not_enough_info' else 'fair' end as health_state,
+                timestamp '2026-06-30' - to_days(cast(i % 90 as integer))
+                    as last_interaction_at,
+                'Subject ' || i as last_interaction_subject,
+                'act' || i as last_interaction_activity_id,
+                timestamp '2026-06-30' as kpis_as_of
+            from range(100000) as t(i)
+            """
+        )
+        connection.execute(
+            """
+            insert into marts.mart_relationship_activity_daily by name
+            select kpis.record_type, kpis.record_id,
+                date '2026-06-30' - cast(day_offset as integer) as activity_date,
+                1 as emails_sent, 0 as emails_received, 0 as meetings_sent,
+                0 as meetings_received, 0 as phone_calls_made, 0 as phone_calls_received
+            from marts.mart_relationship_kpis as kpis, range(3) as d(day_offset)
+            """
+        )
+        connection.execute(
+            """
+            create table intermediate.int_records_unioned as
+            select record_type, record_id, record_name, 'u' || (hash(record_id) % 10) as owner_id,
+                cast(null as varchar) as parent_account_id, 'open' as record_state,
+                false as is_closed
+            from marts.mart_relationship_kpis
+            """
+        )
+        connection.execute(
+            "create table staging.stg_dataverse__system_users as select 'u' || i as user_id, "
+            "'User ' || i as user_name, 'bu' || (i % 2) as business_unit_id from range(10) t(i)"
+        )
+        connection.execute(
+            "create table intermediate.int_activities_classified as "
+            "select 'act' || i as activity_id, 'u' || (i % 10) as owner_id from range(100000) t(i)"
+        )
+    started = time.perf_counter()
+    dashboards = build(warehouse, tmp_path / "export", top_n=50, units="all")
+    seconds = time.perf_counter() - started
+    manifest = json.loads((dashboards / "manifest.json").read_text())
+    everyone = manifest["sites"][0]
+    assert everyone["records_in_scope"] == dict.fromkeys(
+        ("opportunity", "lead", "account", "contact"), 25_000
+    )
+    assert everyone["pages"] == dict.fromkeys(("opportunity", "lead", "account", "contact"), 50)
+    assert len(embedded_rows((dashboards / "index.html").read_text())) == 200
+    assert len(manifest["sites"]) == 3  # everyone, bu0, bu1
+    assert seconds < 60, f"{seconds:.1f}s for 600 pages"
+
+
+# --- A real browser ------------------------------------------------------------------------
+
+
+class HeadlessChromium:
+    """Chromium driven over the DevTools protocol on a pipe (fd 3 in, fd 4 out)."""
+
+    FLAGS = (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--remote-debugging-pipe",
+    )
+
+    def __init__(self, binary: Path, log_path: Path) -> None:
+        self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
+        to_browser_read, self._to_browser = os.pipe()
+        self._from_browser, from_browser_write = os.pipe()
+
+        def wire_pipes() -> None:  # runs in the child, before exec
+            read_end = fcntl.fcntl(to_browser_read, fcntl.F_DUPFD, 10)
+            write_end = fcntl.fcntl(from_browser_write, fcntl.F_DUPFD, 10)
+            os.dup2(read_end, 3)
+            os.dup2(write_end, 4)
+
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [str(binary), *self.FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+            pass_fds=(3, 4),
+            preexec_fn=wire_pipes,
+        )
+        os.close(to_browser_read)
+        os.close(from_browser_write)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict[str, Any]] = []
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(f"{domain}.enable", session=self.session)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+            session=self.session,
+        )
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while b"\0" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self._from_browser], [], [], max(remaining, 0))
+            if not ready:
+                raise TimeoutError("Chromium did not answer")
+            chunk = os.read(self._from_browser, 1 << 20)
+            if not chunk:
+                raise EOFError("Chromium closed the DevTools pipe")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def call(
+        self,
+        method: str,
+        params: dict | None = None,
+        session: str | None = None,
+        timeout: float = 30,
+    ) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._read(timeout)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def open(self, path: Path, timeout: float = 30) -> PageLog:
+        self.events = []
+        self.call("Page.navigate", {"url": path.as_uri()}, session=self.session)
+        deadline = time.monotonic() + timeout
+        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
+            self.events.append(self._read(deadline - time.monotonic()))
+        # Late errors (timers, deferred scripts) show up shortly after load.
+        settle = time.monotonic() + 0.5
+        while time.monotonic() < settle:
+            try:
+                self.events.append(self._read(settle - time.monotonic()))
+            except TimeoutError:
+                break
+        return PageLog(list(self.events))
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+            session=self.session,
+        )
+        if "exceptionDetails" in result:
+            raise AssertionError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def screenshot(self, path: Path, max_height: int = 5000) -> None:
+        """The whole page (up to max_height CSS pixels, so an 800-row index stays small)."""
+        size = self.call("Page.getLayoutMetrics", session=self.session)["cssContentSize"]
+        height = min(size["height"], max_height)
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": height, "scale": 1}
+        data = self.call(
+            "Page.captureScreenshot",
+            {"format": "png", "clip": clip, "captureBeyondViewport": True},
+            session=self.session,
+        )["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close", timeout=10)
+        except (TimeoutError, EOFError, OSError, RuntimeError):
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        for fd in (self._to_browser, self._from_browser):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._log.close()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class PageLog:
+    """What a page did while loading: errors, failed requests, and every URL it asked for."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.errors: list[str] = []
+        self.failed_requests: list[str] = []
+        self.urls: list[str] = []
+        for event in events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                self.errors.append(json.dumps(params.get("exceptionDetails"))[:500])
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                self.errors.append(json.dumps(params.get("args"))[:500])
+            elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+                self.errors.append(params["entry"].get("text", ""))
+            elif method == "Network.loadingFailed":
+                self.failed_requests.append(f"{params.get('type')}: {params.get('errorText')}")
+            elif method == "Network.requestWillBeSent":
+                self.urls.append(params["request"]["url"])
+
+    def assert_clean(self) -> None:
+        assert self.errors == [], "console errors"
+        assert self.failed_requests == [], "failed requests"
+        remote = [u for u in self.urls if not u.startswith(("file:", "data:", "about:"))]
+        assert remote == [], "pages must not load anything from the network"
+
+
+CHARTS_DRAWN = """
+Array.from(document.querySelectorAll("svg.chart, canvas")).map(function (chart) {
+  var box = chart.getBoundingClientRect();
+  var drawn = chart.tagName.toLowerCase() === "canvas"
+    ? chart.toDataURL().length > 200
+    : chart.querySelectorAll("rect.bar, rect.track, path.line, circle.point, text.empty")
+        .length > 0
+      && chart.getBBox().width > 0 && chart.getBBox().height > 0;
+  return {label: chart.getAttribute("aria-label"), width: box.width, height: box.height,
+          drawn: drawn};
+})
+"""
+
+
+NO_CHROMIUM = (
+    f"{CHROMIUM} is absent: install the Debian package `chromium` (.ci/run does) to run "
+    "the browser tests"
+)
+# Decided at collection, so an absent browser does not first cost a warehouse build.
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[HeadlessChromium]:
+    if not CHROMIUM.exists():
+        pytest.skip(NO_CHROMIUM)
+    chromium = HeadlessChromium(CHROMIUM, ARTIFACTS / "chromium.log")
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+def assert_charts_drawn(charts: list[dict[str, Any]], expected: int) -> None:
+    assert len(charts) == expected, [c["label"] for c in charts]
+    for chart in charts:
+        assert chart["width"] > 0 and chart["height"] > 0, chart
+        assert chart["drawn"], chart
+
+
+@needs_chromium
+def test_index_in_chromium_searches_sorts_and_draws(browser: HeadlessChromium, site: Path):
+    log = browser.open(site / "index.html")
+    browser.screenshot(ARTIFACTS / "index.png")
+    log.assert_clean()
+    assert_charts_drawn(browser.evaluate(CHARTS_DRAWN), expected=1)
+
+    rows = embedded_rows((site / "index.html").read_text())
+    assert browser.evaluate("document.querySelectorAll('#records tbody tr').length") == len(rows)
+    assert browser.evaluate("document.getElementById('shown-count').textContent") == (
+        f"{len(rows)} of {len(rows)} records"
+    )
+
+    name = rows[0]["record_name"] or rows[0]["record_id"]
+    expected = sum(1 for row in rows if name.strip().lower() in row["search"])
+    shown = browser.evaluate(
+        f"""(function () {{
+            var box = document.getElementById('search');
+            box.value = {json.dumps(name)};
+            box.dispatchEvent(new Event('input'));
+            return Array.from(document.querySelectorAll('#records tbody tr a'))
+                .map(function (a) {{ return a.textContent; }});
+        }})()"""
+    )
+    assert len(shown) == expected and name in shown
+    browser.screenshot(ARTIFACTS / "index-searched.png")
+
+    sorted_scores = browser.evaluate(
+        """(function () {
+            var box = document.getElementById('search');
+            box.value = ''; box.dispatchEvent(new Event('input'));
+            document.querySelector('th[data-key=health_score] button').click();
+            var column = Array.from(document.querySelectorAll('#records thead th'))
+                .findIndex(function (th) { return th.dataset.key === 'health_score'; });
+            return Array.from(document.querySelectorAll('#records tbody tr'))
+                .map(function (tr) { return tr.children[column].textContent; });
+        })()"""
+    )
+    scores = [int(s) for s in sorted_scores if s != "\u2014"]
+    assert scores == sorted(scores)
+    assert sorted_scores[len(scores) :] == ["\u2014"] * (len(sorted_scores) - len(scores))
+    assert (
+        browser.evaluate(
+            "document.querySelector('th[data-key=health_score]').getAttribute('aria-sort')"
+        )
+        == "ascending"
+    )
+
+
+@needs_chromium
+def test_record_page_in_chromium_has_no_errors_and_every_chart_drawn(
+    browser: HeadlessChromium, site: Path
+):
+    rows = embedded_rows((site / "index.html").read_text())
+    opened = 0
+    for record_type in ("opportunity", "lead", "account", "contact"):
+        row = next((r for r in rows if r["record_type"] == record_type), None)
+        if row is None:
+            continue
+        log = browser.open(site / row["href"])
+        browser.screenshot(ARTIFACTS / f"{record_type}.png")
+        log.assert_clean()
+        assert_charts_drawn(browser.evaluate(CHARTS_DRAWN), expected=5)
+        assert browser.evaluate("document.querySelectorAll('[data-widget]').length") >= 12
+        back = browser.evaluate("document.querySelector('header a').getAttribute('href')")
+        assert (site / row["href"]).parent.joinpath(back).resolve() == (site / "index.html")
+        opened += 1
+    assert opened >= 1
