@@ -8,7 +8,7 @@ from datetime import timedelta
 import dagster as dg
 
 from orchestration.defs import dbt, exports, extract, schedules, sensors
-from orchestration.defs.resources import RunSettingsResource
+from orchestration.defs.resources import run_settings_resource
 
 DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(days=1), warn_window=timedelta(hours=20)
@@ -23,15 +23,15 @@ assembled = dg.Definitions.merge(
     exports.defs,
     schedules.defs,
     sensors.defs,
-    dg.Definitions(resources={"run_settings": RunSettingsResource()}),
+    dg.Definitions(resources={"run_settings": run_settings_resource}),
 )
 
 daily_marts = dg.AssetSelection.groups("marts") - dg.AssetSelection.assets(dbt.weekly_dbt_models)
 
-defs = assembled.map_asset_specs(
+defs = assembled.map_resolved_asset_specs(
     func=lambda spec: spec.replace_attributes(freshness_policy=DAILY_FRESHNESS),
     selection=daily_marts,
-).map_asset_specs(
+).map_resolved_asset_specs(
     func=lambda spec: spec.replace_attributes(freshness_policy=WEEKLY_FRESHNESS),
     selection=dg.AssetSelection.assets(dbt.weekly_dbt_models),
 )

@@ -98,9 +98,7 @@ def built_handmade(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     landing = tmp_path_factory.mktemp("handmade_landing")
     for path in HANDMADE_DIR.glob("*.csv"):
         shutil.copy(path, landing / path.name)
-    return materialize_everything(
-        landing, tmp_path_factory.mktemp("handmade_build"), SAMPLE_AS_OF
-    )
+    return materialize_everything(landing, tmp_path_factory.mktemp("handmade_build"), SAMPLE_AS_OF)
 
 
 @pytest.fixture

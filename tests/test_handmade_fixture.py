@@ -9,6 +9,7 @@ As of 2026-06-30 00:00 UTC.
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 EXPECTED_LINKS = {
@@ -32,9 +33,11 @@ EXPECTED_LINKS = {
 
 
 @pytest.fixture(scope="module")
-def handmade(built_handmade, read_only_connection):
+def handmade(built_handmade):
     assert built_handmade.result.success
-    return read_only_connection(built_handmade.warehouse)
+    connection = duckdb.connect(str(built_handmade.warehouse), read_only=True)
+    yield connection
+    connection.close()
 
 
 def test_activities_link_to_the_records_worked_out_by_hand(handmade):

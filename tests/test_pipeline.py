@@ -56,15 +56,18 @@ def test_every_record_has_one_kpi_row(built_sample, read_only_connection):
         "opportunity": "opportunity",
     }  # fmt: skip
     for record_type, table in raw.items():
-        assert counts[record_type] == connection.execute(
-            f"select count(*) from raw.{table}"
-        ).fetchone()[0]
+        assert (
+            counts[record_type]
+            == connection.execute(f"select count(*) from raw.{table}").fetchone()[0]
+        )
 
 
 def test_kpi_columns_are_plausible(built_sample, read_only_connection):
-    kpis = read_only_connection(built_sample.warehouse).sql(
-        "select * from marts.mart_relationship_kpis"
-    ).df()
+    kpis = (
+        read_only_connection(built_sample.warehouse)
+        .sql("select * from marts.mart_relationship_kpis")
+        .df()
+    )
     for column in KPI_COLUMNS_EXPECTED_NON_ZERO:
         assert (kpis[column].fillna(0) > 0).any(), column
     rates = [column for column in kpis.columns if column.endswith("_rate")]
@@ -83,22 +86,24 @@ def test_every_mart_is_exported_and_reads_back(built_sample, read_only_connectio
     connection = read_only_connection(built_sample.warehouse)
     for mart in iter_marts(connection):
         exported = pd.read_parquet(built_sample.export_dir / "marts" / f"{mart}.parquet")
-        assert len(exported) == connection.execute(
-            f"select count(*) from marts.{mart}"
-        ).fetchone()[0], mart
+        assert (
+            len(exported) == connection.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+        ), mart
 
 
 def test_health_separates_won_like_from_lost_like_open_deals(built_sample, read_only_connection):
     # The generator marks open deals that behave like won or like lost ones.
     scores = dict(
-        read_only_connection(built_sample.warehouse).execute(
+        read_only_connection(built_sample.warehouse)
+        .execute(
             "select opportunity.generator_engagement_profile, avg(kpis.health_score) "
             "from marts.mart_relationship_kpis as kpis "
             "inner join raw.opportunity as opportunity "
             "on kpis.record_id = opportunity.opportunityid "
             "where kpis.record_type = 'opportunity' and opportunity.statecode = 0 "
             "group by 1"
-        ).fetchall()
+        )
+        .fetchall()
     )
     assert scores["won_like"] > scores["lost_like"] + 10
 

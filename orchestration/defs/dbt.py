@@ -1,13 +1,13 @@
 """The dbt project as Dagster assets: staging -> intermediate -> marts, tests as checks.
 
 The manifest is read at import time, so `make` runs `dbt parse` during set-up. Every dbt
-invocation gets the run's as-of instant as the `as_of` var, so a fixed RA_AS_OF repeats
-byte for byte.
+invocation gets the run's as-of instant in RA_DBT_AS_OF (see macros/as_of.sql), so a fixed
+RA_AS_OF repeats byte for byte.
 """
 
-from __future__ import annotations
-
 import json
+import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,27 @@ class LayeredDbtTranslator(DagsterDbtTranslator):
 translator = LayeredDbtTranslator()
 
 
-def dbt_build_args(as_of_var: str) -> list[str]:
-    """The arguments of one `dbt build`: one invocation, because dbt start-up is slow."""
-    return ["build", "--vars", json.dumps({"as_of": as_of_var})]
+AS_OF_ENVIRONMENT_VARIABLE = "RA_DBT_AS_OF"
+
+
+def dbt_build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, run_settings: RunSettingsResource
+):
+    """One `dbt build` of the selected models (dbt start-up is slow: one invocation)."""
+    # dagster-dbt hands the subprocess a copy of os.environ made at invocation time.
+    os.environ[AS_OF_ENVIRONMENT_VARIABLE] = run_settings.as_of_var()
+    yield from dbt.cli(["build"], context=context).stream()
+    prune_invocation_targets(DBT_PROJECT_DIR / "target")
+
+
+def prune_invocation_targets(target_dir: Path, keep: int = 20) -> None:
+    """dagster-dbt writes target/<step>-<run>-<id>/ per invocation; keep the newest few."""
+    invocation_dirs = sorted(
+        (path for path in target_dir.iterdir() if path.is_dir() and "-" in path.name),
+        key=lambda path: path.stat().st_mtime,
+    )
+    for stale in invocation_dirs[:-keep]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 @dbt_assets(
@@ -57,7 +75,7 @@ def dbt_build_args(as_of_var: str) -> list[str]:
 def relationship_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, run_settings: RunSettingsResource
 ):
-    yield from dbt.cli(dbt_build_args(run_settings.as_of_var()), context=context).stream()
+    yield from dbt_build(context, dbt, run_settings)
 
 
 @dbt_assets(
@@ -72,7 +90,7 @@ def weekly_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, run_settings: RunSettingsResource
 ):
     """Similar won opportunities: costly and slow-moving, so refreshed weekly, not daily."""
-    yield from dbt.cli(dbt_build_args(run_settings.as_of_var()), context=context).stream()
+    yield from dbt_build(context, dbt, run_settings)
 
 
 def mart_model_names(manifest_path: Path = dbt_project.manifest_path) -> list[str]:

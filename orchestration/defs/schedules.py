@@ -1,7 +1,5 @@
 """Jobs and schedules: a daily KPI refresh and a weekly similar-won refresh."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.defs.dbt import weekly_dbt_models

@@ -5,8 +5,6 @@ and size, so a re-exported file with the same name is noticed, and a sensor tick
 sees nothing new requests no run.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 from pathlib import Path
