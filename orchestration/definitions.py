@@ -17,21 +17,28 @@ WEEKLY_FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(days=7), warn_window=timedelta(days=6)
 )
 
-assembled = dg.Definitions.merge(
-    extract.defs,
-    dbt.defs,
-    exports.defs,
-    schedules.defs,
-    sensors.defs,
-    dg.Definitions(resources={"run_settings": run_settings_resource}),
-)
 
-daily_marts = dg.AssetSelection.groups("marts") - dg.AssetSelection.assets(dbt.weekly_dbt_models)
+def _with_freshness(definitions: dg.Definitions) -> dg.Definitions:
+    """Daily marts are stale after a day, the weekly similar-won mart after a week."""
+    weekly = dg.AssetSelection.assets(dbt.weekly_dbt_models)
+    daily_marts = dg.AssetSelection.groups("marts") - weekly
+    return definitions.map_resolved_asset_specs(
+        func=lambda spec: spec.replace_attributes(freshness_policy=DAILY_FRESHNESS),
+        selection=daily_marts,
+    ).map_resolved_asset_specs(
+        func=lambda spec: spec.replace_attributes(freshness_policy=WEEKLY_FRESHNESS),
+        selection=weekly,
+    )
 
-defs = assembled.map_resolved_asset_specs(
-    func=lambda spec: spec.replace_attributes(freshness_policy=DAILY_FRESHNESS),
-    selection=daily_marts,
-).map_resolved_asset_specs(
-    func=lambda spec: spec.replace_attributes(freshness_policy=WEEKLY_FRESHNESS),
-    selection=dg.AssetSelection.assets(dbt.weekly_dbt_models),
+
+# One module-level Definitions object: Dagster's loader refuses a second one.
+defs = _with_freshness(
+    dg.Definitions.merge(
+        extract.defs,
+        dbt.defs,
+        exports.defs,
+        schedules.defs,
+        sensors.defs,
+        dg.Definitions(resources={"run_settings": run_settings_resource}),
+    )
 )

@@ -47,11 +47,32 @@ AS_OF_ENVIRONMENT_VARIABLE = "RA_DBT_AS_OF"
 def dbt_build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, run_settings: RunSettingsResource
 ):
-    """One `dbt build` of the selected models (dbt start-up is slow: one invocation)."""
+    """One `dbt build` of the selected models (dbt start-up is slow: one invocation).
+
+    Unit tests check SQL logic on fixed inputs, not the data: the test suite runs them
+    (tests/test_dbt_unit_tests.py), production runs skip them.
+    """
     # dagster-dbt hands the subprocess a copy of os.environ made at invocation time.
     os.environ[AS_OF_ENVIRONMENT_VARIABLE] = run_settings.as_of_var()
-    yield from dbt.cli(["build"], context=context).stream()
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+    yield from invocation.stream()
+    keep_partial_parse(invocation.target_path, DBT_PROJECT_DIR / "target")
     prune_invocation_targets(DBT_PROJECT_DIR / "target")
+
+
+def keep_partial_parse(invocation_target: Path, project_target: Path) -> None:
+    """Hand this invocation's parse state to the next one.
+
+    dagster-dbt seeds each invocation with target/partial_parse.msgpack. When the profile
+    differs from the one `dbt parse` saw (another RA_WAREHOUSE), dbt re-parses everything
+    and saves the result only in the invocation's folder; copying it back lets the next
+    invocation of the run parse partially (seconds instead of tens of seconds).
+    """
+    fresh = invocation_target / "partial_parse.msgpack"
+    if fresh.exists():
+        temporary = project_target / ".partial_parse.msgpack.tmp"
+        shutil.copyfile(fresh, temporary)
+        os.replace(temporary, project_target / "partial_parse.msgpack")
 
 
 def prune_invocation_targets(target_dir: Path, keep: int = 20) -> None:

@@ -1,0 +1,330 @@
+"""`make bench`: the full refresh and an incremental run at 1 and 10 million activities.
+
+Runs the daily and weekly jobs exactly as Dagster runs them (in-process executor, the
+same assets, resources and dbt invocations), on generated Parquet landing data kept in
+bench/ between runs, and writes docs/benchmarks.md: wall time per stage, the slowest dbt
+models, peak memory of the whole process tree (this process and dbt), and rows per mart.
+
+    python -m orchestration.benchmark [--sizes 1000000 10000000] [--as-of ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import psutil
+
+from orchestration.generator import generate
+from orchestration.settings import REPO_ROOT
+
+BENCH_DIR = REPO_ROOT / "bench"
+REPORT = REPO_ROOT / "docs" / "benchmarks.md"
+DBT_TARGET = REPO_ROOT / "dbt_project" / "target"
+END_DATE = "2026-06-30"
+AS_OF = "2026-06-30T00:00:00Z"
+INCREMENT_SHARE = 0.01  # 1% new and updated activities
+
+
+class PeakMemory:
+    """Samples the resident memory of this process and all its children."""
+
+    def __init__(self, interval_seconds: float = 0.2) -> None:
+        self.interval_seconds = interval_seconds
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak_bytes = max(self.peak_bytes, total)
+            self._stop.wait(self.interval_seconds)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class RunMeasurement:
+    label: str
+    wall_seconds: float = 0.0
+    peak_gib: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    slowest_models: list[tuple[str, float]] = field(default_factory=list)
+    rows_per_mart: dict[str, int] = field(default_factory=dict)
+
+
+def landing_for(activities: int) -> Path:
+    """Generated once per size and kept: generating is not part of a refresh."""
+    landing = BENCH_DIR / f"landing_{activities}"
+    if not (landing / "_SUCCESS").exists():
+        shutil.rmtree(landing, ignore_errors=True)
+        generate(landing, activities=activities, seed=42, end_date=END_DATE)
+        (landing / "_SUCCESS").touch()
+    return landing
+
+
+def incremental_landing(base: Path, activities: int) -> Path:
+    """The base landing plus 1% of activities changed: half updated, half new.
+
+    Updated rows keep their id with a later modifiedon and a new subject; new rows are
+    copies of existing ones with fresh ids, their parties copied with them.
+    """
+    landing = BENCH_DIR / f"landing_{activities}_plus_1pct"
+    if (landing / "_SUCCESS").exists():
+        return landing
+    shutil.rmtree(landing, ignore_errors=True)
+    landing.mkdir(parents=True)
+    changed_per_table = max(1, int(activities * INCREMENT_SHARE / 2 / 3))
+    connection = duckdb.connect()
+    try:
+        for table in ("email", "appointment", "phonecall"):
+            source = f"read_parquet('{base / table}.parquet')"
+            connection.execute(
+                f"""
+                copy (
+                    with updated as (
+                        select * replace (
+                            modifiedon + interval 1 hour as modifiedon,
+                            subject || ' (updated)' as subject
+                        )
+                        from {source} order by activityid limit {changed_per_table}
+                    ),
+                    added as (
+                        select * replace (
+                            'new-' || activityid as activityid,
+                            modifiedon + interval 2 hour as modifiedon
+                        )
+                        from {source} order by activityid desc limit {changed_per_table}
+                    )
+                    select * from {source}
+                    where activityid not in (select activityid from updated)
+                    union all select * from updated
+                    union all select * from added
+                ) to '{landing / table}.parquet' (format parquet)
+                """
+            )
+        parties = (
+            f"read_parquet('{base}/activityparty/*.parquet')"
+            if (base / "activityparty").is_dir()
+            else f"read_parquet('{base}/activityparty.parquet')"
+        )
+        new_ids = " union all ".join(
+            f"select activityid from read_parquet('{landing / table}.parquet') "
+            f"where activityid like 'new-%'"
+            for table in ("email", "appointment", "phonecall")
+        )
+        connection.execute(
+            f"""
+            copy (
+                select * from {parties}
+                union all
+                select * replace (
+                    'new-' || activitypartyid as activitypartyid,
+                    'new-' || activityid as activityid
+                )
+                from {parties}
+                where 'new-' || activityid in ({new_ids})
+            ) to '{landing}/activityparty.parquet' (format parquet)
+            """
+        )
+    finally:
+        connection.close()
+    for path in base.iterdir():
+        name = path.name.split(".")[0]
+        if name not in ("email", "appointment", "phonecall", "activityparty", "_SUCCESS"):
+            (landing / path.name).symlink_to(path)
+    (landing / "_SUCCESS").touch()
+    return landing
+
+
+def run_jobs(label: str, landing: Path, warehouse: Path, export_dir: Path) -> RunMeasurement:
+    """The daily and the weekly job, as Dagster runs them, timed per stage."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    os.environ.update(
+        RA_LANDING_DIR=str(landing),
+        RA_WAREHOUSE=str(warehouse),
+        RA_EXPORT_DIR=str(export_dir),
+        RA_AS_OF=AS_OF,
+    )
+    measurement = RunMeasurement(label)
+    started_at = time.time()
+    with PeakMemory() as memory:
+        for job_name in ("daily_kpi_refresh", "weekly_similar_won_refresh"):
+            instance = dg.DagsterInstance.ephemeral()
+            result = defs.resolve_job_def(job_name).execute_in_process(instance=instance)
+            if not result.success:
+                raise RuntimeError(f"{label}: job {job_name} failed")
+            for step, seconds in step_durations(instance, result.run_id).items():
+                stage = stage_of(step)
+                measurement.stage_seconds[stage] = (
+                    measurement.stage_seconds.get(stage, 0.0) + seconds
+                )
+    measurement.wall_seconds = time.time() - started_at
+    measurement.peak_gib = memory.peak_bytes / 2**30
+    measurement.slowest_models = slowest_dbt_models(since=started_at)
+    measurement.rows_per_mart = rows_per_mart(warehouse)
+    return measurement
+
+
+def step_durations(instance, run_id: str) -> dict[str, float]:
+    return {
+        stats.step_key: stats.end_time - stats.start_time
+        for stats in instance.get_run_step_stats(run_id)
+        if stats.start_time and stats.end_time
+    }
+
+
+def stage_of(step_key: str) -> str:
+    if step_key.startswith("raw__"):
+        return "extract"
+    if step_key.startswith("exports__"):
+        return "exports"
+    if step_key.startswith("weekly_dbt"):
+        return "dbt weekly (similar won)"
+    return "dbt daily build"
+
+
+def slowest_dbt_models(since: float, top: int = 8) -> list[tuple[str, float]]:
+    timings: dict[str, float] = {}
+    for results_file in DBT_TARGET.glob("*/run_results.json"):
+        if results_file.stat().st_mtime < since:
+            continue
+        for result in json.loads(results_file.read_text())["results"]:
+            if result["unique_id"].startswith("model."):
+                name = result["unique_id"].split(".")[-1]
+                timings[name] = timings.get(name, 0.0) + result["execution_time"]
+    return sorted(timings.items(), key=lambda item: -item[1])[:top]
+
+
+def rows_per_mart(warehouse: Path) -> dict[str, int]:
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        marts = [
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        return {
+            mart: connection.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+            for mart in marts
+        }
+    finally:
+        connection.close()
+
+
+def machine_description() -> str:
+    memory_gib = psutil.virtual_memory().total / 2**30
+    return (
+        f"{platform.processor() or platform.machine()}, {psutil.cpu_count()} cores, "
+        f"{memory_gib:.0f} GiB, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
+    )
+
+
+def render_report(results: dict[int, tuple[RunMeasurement, RunMeasurement]]) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (orchestration/benchmark.py); numbers from the run below.",
+        "",
+        f"- Ran: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine_description()}",
+        f"- As of {AS_OF}; landing data: generated Parquet (seed 42), kept in bench/.",
+        "- Full refresh: empty warehouse -> daily job (extract, dbt, exports) + weekly job.",
+        f"- Incremental: the same warehouse, landing with {INCREMENT_SHARE:.0%} of "
+        "activities new or updated, same two jobs.",
+        "",
+        "| activities | run | wall (s) | extract (s) | dbt daily (s) | dbt weekly (s) "
+        "| exports (s) | peak memory (GiB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for activities, runs in sorted(results.items()):
+        for run in runs:
+            stage = run.stage_seconds
+            lines.append(
+                f"| {activities:,} | {run.label} | {run.wall_seconds:.1f} "
+                f"| {stage.get('extract', 0):.1f} | {stage.get('dbt daily build', 0):.1f} "
+                f"| {stage.get('dbt weekly (similar won)', 0):.1f} "
+                f"| {stage.get('exports', 0):.1f} | {run.peak_gib:.2f} |"
+            )
+    sizes = sorted(results)
+    if len(sizes) >= 2:
+        small, large = results[sizes[0]][0], results[sizes[-1]][0]
+        lines += [
+            "",
+            f"Scaling: full refresh at {sizes[-1]:,} / at {sizes[0]:,} = "
+            f"{large.wall_seconds / small.wall_seconds:.1f}x "
+            f"for {sizes[-1] / sizes[0]:.0f}x the activities.",
+        ]
+    for activities, runs in sorted(results.items()):
+        full, incremental = runs
+        lines += [
+            "",
+            f"## {activities:,} activities",
+            "",
+            f"Incremental / full: {incremental.wall_seconds / full.wall_seconds:.0%}.",
+            "",
+            "Slowest dbt models (full refresh, seconds):",
+            "",
+            "| model | seconds |",
+            "|---|---|",
+            *[f"| {name} | {seconds:.1f} |" for name, seconds in full.slowest_models],
+            "",
+            "Rows per mart:",
+            "",
+            "| mart | rows |",
+            "|---|---|",
+            *[f"| {mart} | {rows:,} |" for mart, rows in full.rows_per_mart.items()],
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    arguments = parser.parse_args()
+    results: dict[int, tuple[RunMeasurement, RunMeasurement]] = {}
+    for activities in arguments.sizes:
+        landing = landing_for(activities)
+        run_dir = BENCH_DIR / f"run_{activities}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        warehouse = run_dir / "warehouse.duckdb"
+        exports = run_dir / "exports"
+        full = run_jobs("full refresh", landing, warehouse, exports)
+        print(f"{activities:,}: full refresh {full.wall_seconds:.1f} s", flush=True)
+        changed = incremental_landing(landing, activities)
+        incremental = run_jobs("incremental (+1%)", changed, warehouse, exports)
+        print(f"{activities:,}: incremental {incremental.wall_seconds:.1f} s", flush=True)
+        results[activities] = (full, incremental)
+        REPORT.write_text(render_report(results))
+    print(f"wrote {REPORT}")
+
+
+if __name__ == "__main__":
+    main()
