@@ -8,6 +8,8 @@
     (epoch({{ end_timestamp }}) - epoch({{ start_timestamp }}))
 {%- endmacro %}
 
+{#- A double, like DuckDB's epoch(): Spark would otherwise divide the bigint by a literal
+    such as 3600.0 in decimal arithmetic, rounding every result to 6 decimal places. -#}
 {% macro spark__timestamp_diff_seconds(start_timestamp, end_timestamp) -%}
-    (unix_timestamp({{ end_timestamp }}) - unix_timestamp({{ start_timestamp }}))
+    (cast(unix_micros({{ end_timestamp }}) - unix_micros({{ start_timestamp }}) as double) / 1000000)
 {%- endmacro %}
