@@ -1,4 +1,4 @@
-"""Prints where `make run` left the warehouse and the exports."""
+"""Prints where `make run` left the warehouse, the exports and the dashboards."""
 
 from orchestration.settings import Settings
 
@@ -6,4 +6,6 @@ if __name__ == "__main__":
     settings = Settings.from_env()
     print(f"Landing files: {settings.landing_dir}")
     print(f"Warehouse:     {settings.warehouse}")
-    print(f"Exports:       {settings.export_dir}")
+    print(f"Exports:       {settings.export_dir / 'marts'} (Parquet, CSV, manifest.json)")
+    print(f"BI database:   {settings.export_dir / 'relationship_marts.duckdb'}")
+    print(f"Dashboards:    {settings.export_dir / 'dashboards' / 'index.html'}")
