@@ -201,13 +201,13 @@ with_scores as (
     select
         *,
         case
-            when activities_to_date >= {{ var('health_min_activities') }} then cast(round(
-                100 * (
-                    {{ var('health_weight_frequency') }} * frequency_component
-                    + {{ var('health_weight_recency') }} * recency_component
-                    + {{ var('health_weight_reciprocity') }} * reciprocity_component
-                ), 0
-            ) as {{ dbt.type_int() }})
+            when activities_to_date >= {{ var('health_min_activities') }} then cast({{ round_double(
+                "100 * ("
+                ~ var('health_weight_frequency') ~ " * frequency_component + "
+                ~ var('health_weight_recency') ~ " * recency_component + "
+                ~ var('health_weight_reciprocity') ~ " * reciprocity_component)",
+                0
+            ) }} as {{ dbt.type_int() }})
         end as health_score
     from scored
 ),

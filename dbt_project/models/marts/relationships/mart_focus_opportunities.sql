@@ -68,7 +68,7 @@ with_reasons as (
             case when response_rate_by_them < {{ var('focus_low_response_rate') }}
                 then {{ dbt.concat([
                     "'Customer answers only '",
-                    "cast(cast(round(100 * response_rate_by_them, 0) as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")",
+                    "cast(cast(" ~ round_double('100 * response_rate_by_them', 0) ~ " as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")",
                     "'% of your emails'"]) }} end,
             case when next_interaction_at is null then 'No next interaction scheduled' end,
             case when estimated_close_date < {{ as_of_date() }}

@@ -107,10 +107,10 @@ rounded as (
     select
         user_id,
         contact_id,
-        round(emails_from_user, 6) as emails_from_user,
-        round(emails_from_contact, 6) as emails_from_contact,
-        round(meetings, 6) as meetings,
-        round(phone_calls, 6) as phone_calls,
+        {{ round_double('emails_from_user', 6) }} as emails_from_user,
+        {{ round_double('emails_from_contact', 6) }} as emails_from_contact,
+        {{ round_double('meetings', 6) }} as meetings,
+        {{ round_double('phone_calls', 6) }} as phone_calls,
         email_count,
         meeting_count,
         phone_call_count,
@@ -133,25 +133,22 @@ reciprocity as (
 effective as (
     select
         *,
-        round(
-            meetings + phone_calls
-            + (emails_from_user + emails_from_contact) * email_reciprocity,
+        {{ round_double(
+            'meetings + phone_calls
+            + (emails_from_user + emails_from_contact) * email_reciprocity',
             6
-        ) as effective_interactions
+        ) }} as effective_interactions
     from reciprocity
 ),
 
 scored as (
     select
         *,
-        round(
-            100 * (
-                1 - power(
-                    0.5, effective_interactions / {{ var('who_knows_whom_half_saturation') }}
-                )
-            ),
+        {{ round_double(
+            "100 * (1 - power(0.5, effective_interactions / "
+            ~ var('who_knows_whom_half_saturation') ~ "))",
             1
-        ) as relationship_strength
+        ) }} as relationship_strength
     from effective
 ),
 

@@ -64,9 +64,9 @@ response_sentences as (
         'response_time_by_us' as topic,
         {{ dbt.concat([
             "'Your team answers customer emails in '",
-            "cast(round(avg_response_time_by_us_hours, 1) as " ~ dbt.type_string() ~ ")",
+            "cast(" ~ round_double('avg_response_time_by_us_hours', 1) ~ " as " ~ dbt.type_string() ~ ")",
             "' hours on average and answered '",
-            "cast(cast(round(100 * response_rate_by_us, 0) as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")",
+            "cast(cast(" ~ round_double('100 * response_rate_by_us', 0) ~ " as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")",
             "'% of them.'"]) }} as sentence
     from kpis
     where avg_response_time_by_us_hours is not null
@@ -78,9 +78,9 @@ response_sentences as (
         'response_time_by_them' as topic,
         {{ dbt.concat([
             "'The customer answers your emails in '",
-            "cast(round(avg_response_time_by_them_hours, 1) as " ~ dbt.type_string() ~ ")",
+            "cast(" ~ round_double('avg_response_time_by_them_hours', 1) ~ " as " ~ dbt.type_string() ~ ")",
             "' hours on average and answered '",
-            "cast(cast(round(100 * response_rate_by_them, 0) as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")",
+            "cast(cast(" ~ round_double('100 * response_rate_by_them', 0) ~ " as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")",
             "'% of your emails.'"]) }} as sentence
     from kpis
     where avg_response_time_by_them_hours is not null
@@ -164,7 +164,7 @@ rounded_comparisons as (
         opportunity_id,
         topic,
         noun_singular,
-        cast(round(difference, 0) as {{ dbt.type_int() }}) as difference
+        cast({{ round_double('difference', 0) }} as {{ dbt.type_int() }}) as difference
     from comparisons
 ),
 

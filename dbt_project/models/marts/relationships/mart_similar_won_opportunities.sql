@@ -66,13 +66,14 @@ scored as (
         opportunity_id,
         similar_opportunity_id,
         actual_value,
-        round(100 * (
-            {{ var('similar_weight_industry') }}
-            + {{ var('similar_weight_value') }} * value_similarity
-            + {{ var('similar_weight_account_size') }} * account_size_similarity
-            + {{ var('similar_weight_business_unit') }} * business_unit_similarity
-            + {{ var('similar_weight_stakeholders') }} * stakeholder_similarity
-        ), 2) as similarity_score
+        {{ round_double(
+            "100 * (" ~ var('similar_weight_industry')
+            ~ " + " ~ var('similar_weight_value') ~ " * value_similarity"
+            ~ " + " ~ var('similar_weight_account_size') ~ " * account_size_similarity"
+            ~ " + " ~ var('similar_weight_business_unit') ~ " * business_unit_similarity"
+            ~ " + " ~ var('similar_weight_stakeholders') ~ " * stakeholder_similarity)",
+            2
+        ) }} as similarity_score
     from candidates
 ),
 

@@ -87,14 +87,11 @@ pairs as (
 scored as (
     select
         *,
-        round(
-            100 * (
-                1 - power(
-                    0.5, decayed_interactions / {{ var('who_knows_whom_half_saturation') }}
-                )
-            ),
+        {{ round_double(
+            "100 * (1 - power(0.5, decayed_interactions / "
+            ~ var('who_knows_whom_half_saturation') ~ "))",
             1
-        ) as connection_strength
+        ) }} as connection_strength
     from pairs
 ),
 
