@@ -4,12 +4,23 @@ RA_LANDING_DIR  landing files (one file or folder per contract table)
 RA_WAREHOUSE    the DuckDB file
 RA_EXPORT_DIR   where marts, manifest and dashboards are written
 RA_AS_OF        ISO-8601 UTC instant every KPI is computed as of (default: now)
+RA_SOURCE       where raw rows come from: files (default), dataverse or synapse_link
+                (synapse_link reads the export folder named by RA_LANDING_DIR)
+
+For RA_SOURCE=dataverse:
+RA_DATAVERSE_URL            the organisation's base URL, e.g. https://contoso.crm.dynamics.com
+RA_DATAVERSE_TENANT_ID      Microsoft Entra tenant of the app registration
+RA_DATAVERSE_CLIENT_ID      the app registration's application (client) id
+RA_DATAVERSE_CLIENT_SECRET  its client secret
+RA_DATAVERSE_TOKEN          a bearer token to use instead of msal (tests, users who hold one)
+
+The secret and the token are kept out of `repr(Settings)`, so a logged Settings shows neither.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LANDING_DIR = REPO_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "relationship_analytics.duckdb"
 DEFAULT_EXPORT_DIR = REPO_ROOT / "exports"
+SOURCES = ("files", "dataverse", "synapse_link")
 
 
 def parse_as_of(text: str | None, now: datetime | None = None) -> datetime:
@@ -40,12 +52,32 @@ def format_as_of(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def parse_source(text: str | None) -> str:
+    """RA_SOURCE, checked when settings are read so a typo fails before any extract runs."""
+    source = (text or "").strip().lower() or "files"
+    if source not in SOURCES:
+        raise ValueError(f"RA_SOURCE={text!r} is not one of {', '.join(SOURCES)}")
+    return source
+
+
+def _text(value: str | None) -> str | None:
+    # A value pasted with a trailing newline would otherwise break an HTTP header.
+    value = (value or "").strip()
+    return value or None
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
     warehouse: Path
     export_dir: Path
     as_of: datetime
+    source: str = "files"
+    dataverse_url: str | None = None
+    dataverse_tenant_id: str | None = None
+    dataverse_client_id: str | None = None
+    dataverse_client_secret: str | None = field(default=None, repr=False)
+    dataverse_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -55,4 +87,10 @@ class Settings:
             warehouse=Path(env.get("RA_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve(),
             export_dir=Path(env.get("RA_EXPORT_DIR") or DEFAULT_EXPORT_DIR).resolve(),
             as_of=parse_as_of(env.get("RA_AS_OF")),
+            source=parse_source(env.get("RA_SOURCE")),
+            dataverse_url=_text(env.get("RA_DATAVERSE_URL")),
+            dataverse_tenant_id=_text(env.get("RA_DATAVERSE_TENANT_ID")),
+            dataverse_client_id=_text(env.get("RA_DATAVERSE_CLIENT_ID")),
+            dataverse_client_secret=_text(env.get("RA_DATAVERSE_CLIENT_SECRET")),
+            dataverse_token=_text(env.get("RA_DATAVERSE_TOKEN")),
         )

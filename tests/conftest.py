@@ -34,14 +34,23 @@ class BuiltWarehouse:
 
 
 @contextmanager
-def pipeline_environment(landing_dir: Path, warehouse: Path, export_dir: Path, as_of: str):
-    names = ("RA_LANDING_DIR", "RA_WAREHOUSE", "RA_EXPORT_DIR", "RA_AS_OF")
+def pipeline_environment(
+    landing_dir: Path,
+    warehouse: Path,
+    export_dir: Path,
+    as_of: str,
+    extra_env: dict[str, str] | None = None,
+):
+    """Set RA_* (plus `extra_env`, e.g. RA_SOURCE) for the block; restore them after."""
+    extra_env = extra_env or {}
+    names = ("RA_LANDING_DIR", "RA_WAREHOUSE", "RA_EXPORT_DIR", "RA_AS_OF", *extra_env)
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update(
         RA_LANDING_DIR=str(landing_dir),
         RA_WAREHOUSE=str(warehouse),
         RA_EXPORT_DIR=str(export_dir),
         RA_AS_OF=as_of,
+        **extra_env,
     )
     try:
         yield
@@ -54,14 +63,18 @@ def pipeline_environment(landing_dir: Path, warehouse: Path, export_dir: Path, a
 
 
 def materialize_everything(
-    landing_dir: Path, root: Path, as_of: str, raise_on_error: bool = True
+    landing_dir: Path,
+    root: Path,
+    as_of: str,
+    raise_on_error: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> BuiltWarehouse:
     """Run every asset of the code location in-process, as `make run` does."""
     from orchestration.definitions import defs
 
     warehouse = root / "warehouse" / "relationship_analytics.duckdb"
     export_dir = root / "exports"
-    with pipeline_environment(landing_dir, warehouse, export_dir, as_of):
+    with pipeline_environment(landing_dir, warehouse, export_dir, as_of, extra_env):
         job = defs.resolve_implicit_global_asset_job_def()
         result = job.execute_in_process(
             instance=dg.DagsterInstance.ephemeral(), raise_on_error=raise_on_error

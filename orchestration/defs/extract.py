@@ -1,13 +1,17 @@
-"""Extract: one asset per contract table, landing files -> DuckDB `raw.<table>`.
+"""Extract: one asset per contract table, source -> DuckDB `raw.<table>`.
 
-The assets are thin: finding files, validating and the atomic swap live in
-`orchestration.sources` (testable without Dagster and reused by the Dataverse source).
-Each asset opens the warehouse for its own step only and closes it before returning, and
-every asset shares the warehouse pool, because DuckDB allows one writing process.
+The source is chosen at run time by RA_SOURCE: landing files (default), the Dataverse Web
+API, or a Synapse Link for Dataverse export folder. The assets are thin: reading a
+source, validating and the atomic swap live in `orchestration.sources` (testable without
+Dagster). Each asset opens the warehouse for its own step only and closes it before
+returning, and every asset shares the warehouse pool, because DuckDB allows one writing
+process.
 
 No `from __future__ import annotations` here: Dagster reads the asset function's
 annotations (context, resources) at definition time.
 """
+
+from dataclasses import dataclass, field
 
 import dagster as dg
 
@@ -18,8 +22,11 @@ from orchestration.defs.resources import (
     connect_warehouse,
     run_settings_resource,
 )
+from orchestration.settings import Settings
+from orchestration.sources import dataverse
 from orchestration.sources.files import LandingDataError, find_landing_files
-from orchestration.sources.raw_loader import RAW_SCHEMA, load_landing_files
+from orchestration.sources.raw_loader import RAW_SCHEMA, LoadResult, load_landing_files
+from orchestration.sources.synapse_link import load_synapse_link_table
 
 _COLUMN_TYPES = {
     "varchar": "VARCHAR",
@@ -42,12 +49,79 @@ def _column_schema(contract: TableContract) -> dg.TableSchema:
             dg.TableColumn(name, _COLUMN_TYPES[kind]) for name, kind in contract.columns.items()
         ]
         + [
-            dg.TableColumn("_source_file", "VARCHAR", description="landing file of the row"),
             dg.TableColumn(
-                "_source_row", "BIGINT", description="1-based CSV record or Parquet row"
+                "_source_file",
+                "VARCHAR",
+                description="landing file, Synapse Link partition or Dataverse entity set",
+            ),
+            dg.TableColumn(
+                "_source_row",
+                "BIGINT",
+                description="1-based CSV record or Parquet row, or position in the API feed",
             ),
         ]
     )
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """One table's load, in the words of its source, for the log and run metadata."""
+
+    result: LoadResult
+    source_format: str
+    read_from: str
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+def extract_from_files(settings: Settings, contract: TableContract, log) -> Extracted:
+    files = find_landing_files(settings.landing_dir, contract.name)
+    with connect_warehouse(settings.warehouse) as connection:
+        result = load_landing_files(connection, contract, files)
+    return Extracted(result, files.format, f"{len(files.paths)} {files.format} file(s)")
+
+
+def extract_from_synapse_link(settings: Settings, contract: TableContract, log) -> Extracted:
+    with connect_warehouse(settings.warehouse) as connection:
+        loaded = load_synapse_link_table(connection, contract, settings.landing_dir)
+    return Extracted(
+        loaded.load,
+        "synapse_link",
+        f"{len(loaded.files)} Synapse Link partition(s)",
+        {
+            "records_read": loaded.records,
+            "versions_superseded": loaded.versions_superseded,
+            "rows_deleted": loaded.rows_deleted,
+            "records_with_extra_fields": loaded.records_with_extra_fields,
+        },
+    )
+
+
+def extract_from_dataverse(settings: Settings, contract: TableContract, log) -> Extracted:
+    with dataverse.DataverseClient.from_settings(settings, log=log) as client:
+        extract = dataverse.extract_table(
+            lambda: connect_warehouse(settings.warehouse), contract, client, log=log
+        )
+    details = {
+        "extract_mode": extract.mode,
+        "rows_changed": extract.rows_changed,
+        "rows_deleted": extract.rows_deleted,
+        "activities_rechecked": extract.activities_rechecked,
+        "pages": extract.pages,
+        "requests": extract.requests,
+    }
+    return Extracted(
+        extract.load,
+        "dataverse",
+        f"a Dataverse {extract.mode} read ({extract.requests} request(s))",
+        {name: value for name, value in details.items() if value is not None},
+    )
+
+
+EXTRACTORS = {
+    "files": extract_from_files,
+    "synapse_link": extract_from_synapse_link,
+    "dataverse": extract_from_dataverse,
+}
 
 
 def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:
@@ -59,9 +133,10 @@ def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
         description=(
-            f"Landing `{contract.name}` (CSV or Parquet, file or folder) validated against "
-            f"the input contract and loaded into `raw.{contract.name}`; newest "
-            f"`modifiedon` wins on repeated `{contract.primary_key}`."
+            f"`{contract.name}` from the source RA_SOURCE names (landing CSV or Parquet, the "
+            f"Dataverse Web API, or a Synapse Link export) validated against the input "
+            f"contract and loaded into `raw.{contract.name}`; newest `modifiedon` wins on "
+            f"repeated `{contract.primary_key}`."
         ),
         metadata={
             "dagster/column_schema": _column_schema(contract),
@@ -74,9 +149,7 @@ def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         settings = run_settings.settings()
         try:
-            files = find_landing_files(settings.landing_dir, contract.name)
-            with connect_warehouse(settings.warehouse) as connection:
-                result = load_landing_files(connection, contract, files)
+            extracted = EXTRACTORS[settings.source](settings, contract, context.log)
         except LandingDataError as error:
             # Bad input does not heal on retry: fail the step with the operator's message.
             raise dg.Failure(
@@ -94,17 +167,30 @@ def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:
                 },
                 allow_retries=False,
             ) from error
+        except dataverse.DataverseError as error:
+            # Redacted at the source: the message holds no secret or token.
+            raise dg.Failure(
+                description=str(error),
+                metadata={
+                    "table": contract.name,
+                    "source": "dataverse",
+                    **({"http_status": error.status} if error.status else {}),
+                },
+                allow_retries=error.retryable,
+            ) from error
+        result = extracted.result
         context.log.info(
-            f"raw.{contract.name}: {result.rows_loaded} rows from {len(files.paths)} "
-            f"{files.format} file(s), {result.duplicates_superseded} superseded"
+            f"raw.{contract.name}: {result.rows_loaded} rows from {extracted.read_from}, "
+            f"{result.duplicates_superseded} superseded"
         )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": result.rows_loaded,
                 "rows_read": result.rows_read,
                 "duplicates_superseded": result.duplicates_superseded,
-                "source_format": files.format,
+                "source_format": extracted.source_format,
                 "source_files": dg.MetadataValue.json(list(result.source_files)),
+                **extracted.metadata,
             }
         )
 
