@@ -7,12 +7,15 @@ with record_activities as (
         and record_type in ('account', 'lead', 'opportunity')
 ),
 
+-- One row per person and activity (a person listed twice, e.g. in to and cc, is one
+-- participant), so the counts below are plain counts, not count(distinct).
 parties as (
-    select distinct activity_id, party_id, party_type, side
+    select activity_id, party_id, side, min(party_type) as party_type
     from {{ ref('int_activity_parties_sided') }}
     where links_to_records
         and party_id is not null
         and side in ('team', 'customer')
+    group by activity_id, party_id, side
 ),
 
 people_names as (
@@ -41,7 +44,6 @@ participations as (
         on record_activities.activity_id = parties.activity_id
 ),
 
--- A person listed under two types for one activity is still one person: count activities.
 per_person as (
     select
         record_type,
@@ -49,11 +51,10 @@ per_person as (
         side,
         party_id,
         min(party_type) as party_type,
-        count(distinct activity_id) as interaction_count,
-        count(distinct case when activity_type = 'email' then activity_id end) as email_count,
-        count(distinct case when activity_type = 'meeting' then activity_id end) as meeting_count,
-        count(distinct case when activity_type = 'phone_call' then activity_id end)
-            as phone_call_count,
+        count(*) as interaction_count,
+        sum(case when activity_type = 'email' then 1 else 0 end) as email_count,
+        sum(case when activity_type = 'meeting' then 1 else 0 end) as meeting_count,
+        sum(case when activity_type = 'phone_call' then 1 else 0 end) as phone_call_count,
         max(activity_at) as last_interaction_at
     from participations
     group by record_type, record_id, side, party_id
