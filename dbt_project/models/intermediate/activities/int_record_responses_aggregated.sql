@@ -56,10 +56,15 @@ final as (
             as response_rate_by_us,
         {{ safe_divide('team_emails_answered_by_them', 'team_emails') }}
             as response_rate_by_them,
-        cast(avg_response_time_by_us_hours as double) as avg_response_time_by_us_hours,
-        cast(median_response_time_by_us_hours as double) as median_response_time_by_us_hours,
-        cast(avg_response_time_by_them_hours as double) as avg_response_time_by_them_hours,
-        cast(median_response_time_by_them_hours as double)
+        -- Averages of doubles depend on the order threads add them in: rounded to 6
+        -- places so that a fixed as-of gives byte-identical marts.
+        {{ round_double('cast(avg_response_time_by_us_hours as double)', 6) }}
+            as avg_response_time_by_us_hours,
+        {{ round_double('cast(median_response_time_by_us_hours as double)', 6) }}
+            as median_response_time_by_us_hours,
+        {{ round_double('cast(avg_response_time_by_them_hours as double)', 6) }}
+            as avg_response_time_by_them_hours,
+        {{ round_double('cast(median_response_time_by_them_hours as double)', 6) }}
             as median_response_time_by_them_hours
     from aggregated
 )

@@ -161,9 +161,11 @@ final as (
             counts_filled.emails_received + counts_filled.meetings_received
             + counts_filled.phone_calls_received as {{ dbt.type_bigint() }}
         ) as activities_initiated_by_customer,
-        cast(counts_filled.time_spent_by_team_minutes as double)
+        -- Sums of doubles depend on the order DuckDB's threads add them in; rounding to
+        -- 6 places keeps a fixed as-of byte-identical run after run.
+        {{ round_double('cast(counts_filled.time_spent_by_team_minutes as double)', 6) }}
             as time_spent_by_team_minutes,
-        cast(counts_filled.time_spent_by_customer_minutes as double)
+        {{ round_double('cast(counts_filled.time_spent_by_customer_minutes as double)', 6) }}
             as time_spent_by_customer_minutes,
         {{ safe_divide('counts_filled.emails_received', 'counts_filled.emails_sent') }}
             as email_ratio_by_them,
