@@ -82,8 +82,7 @@ def write_raw_parquet(
             source = f"{RAW_SCHEMA}.{_quote_identifier(table)}"
             target = _quote_literal(str(staging / PARQUET_FILE_NAME))
             written = connection.execute(
-                f"copy (select * from {source}) to {target} "
-                "(format parquet, compression zstd)"
+                f"copy (select * from {source}) to {target} (format parquet, compression zstd)"
             ).fetchone()
             _replace_folder(staging, final)
         except BaseException:
