@@ -54,3 +54,15 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs
+
+## Spark parity: the same dbt project built on a local pyspark session (Java 17) must give
+## the same marts as the DuckDB build. Not part of `make test`: the spark extra is large and
+## the Spark build takes minutes, so CI runs it as its own step.
+.PHONY: test-spark
+$(VENV)/.installed-spark: $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,spark]'
+	touch $@
+
+test-spark: $(VENV)/.installed-spark
+	@java -version >/dev/null 2>&1 || { echo "make test-spark needs Java 17 on PATH"; exit 1; }
+	$(BIN)/pytest -m spark
