@@ -293,6 +293,25 @@ def test_newest_modifiedon_wins_across_parts(landing: Path, warehouse: Path) -> 
     ]
 
 
+def test_unique_text_is_stored_uncompressed_and_repetitive_text_is_compressed(
+    landing: Path, warehouse: Path
+) -> None:
+    ids = [f"ap-{i:05d}" for i in range(3000)]
+    write_parquet(landing / "activityparty.parquet", party_columns(ids))
+    load(landing, warehouse, "activityparty")
+    compression = dict(
+        query(
+            warehouse,
+            "select column_name, string_agg(distinct compression, ',') "
+            "from pragma_storage_info('raw.activityparty') "
+            "where segment_type = 'VARCHAR' group by all",
+        )
+    )
+    # 3,000 distinct keys; one party type for every row.
+    assert compression["activitypartyid"] == "Uncompressed"
+    assert compression["partyobjecttypecode"] != "Uncompressed"
+
+
 def test_reload_replaces_the_table(landing: Path, warehouse: Path) -> None:
     write_csv(landing / "connectionrole.csv", [row("connectionrole", connectionroleid="r1")])
     load(landing, warehouse, "connectionrole")
@@ -414,6 +433,22 @@ def test_bad_integer_in_parquet_names_the_row(landing: Path, warehouse: Path) ->
     assert str(caught.value) == (
         f"raw load failed: table 'activityparty', file '{path}', "
         "column 'participationtypemask', row 3: value '3000000000' is not an integer"
+    )
+
+
+def test_malformed_csv_row_names_the_line(landing: Path, warehouse: Path) -> None:
+    path = landing / "connectionrole.csv"
+    path.write_text(
+        "connectionroleid,name,category\nr1,Stakeholder,1000\nr2,Sales Team,1001,oops\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(LandingDataError) as caught:
+        load(landing, warehouse, "connectionrole")
+
+    assert str(caught.value) == (
+        f"raw load failed: table 'connectionrole', file '{path}', line 3: "
+        "Expected Number of Columns: 3 Found: 4"
     )
 
 
