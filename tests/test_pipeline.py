@@ -29,17 +29,19 @@ def test_every_asset_materializes(built_sample):
         for event in built_sample.result.get_asset_materialization_events()
     }
     assert {f"raw/{table}" for table in TABLES} <= materialized
-    assert {"mart_relationship_kpis", "mart_similar_won_opportunities", "exports/marts"} <= (
-        materialized
-    )
+    assert {
+        "marts/mart_relationship_kpis",
+        "marts/mart_similar_won_opportunities",
+        "exports/marts",
+        "exports/dashboards",
+    } <= materialized
 
 
 def test_raw_tables_hold_every_landed_row(built_sample, read_only_connection):
     connection = read_only_connection(built_sample.warehouse)
     for table in TABLES:
-        landed = duckdb.sql(
-            f"select count(*) from read_parquet('{built_sample.landing_dir}/{table}*')"
-        ).fetchone()[0]
+        pattern = f"{built_sample.landing_dir}/{table}.parquet"
+        landed = duckdb.execute(f"select count(*) from read_parquet('{pattern}')").fetchone()[0]
         loaded = connection.execute(f"select count(*) from raw.{table}").fetchone()[0]
         assert loaded == landed, table
 

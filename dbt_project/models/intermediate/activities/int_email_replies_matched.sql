@@ -109,8 +109,8 @@ answers as (
         replies.initiated_by as answered_by,
         replies.activity_at as answered_at,
         parents.parent_match_method,
-        {{ timestamp_diff_seconds('originals.activity_at', 'replies.activity_at') }} / 3600.0
-            as response_time_hours
+        {{ timestamp_diff_seconds('originals.activity_at', 'replies.activity_at') }}
+            as response_time_seconds
     from parents
     inner join emails as originals
         on parents.parent_activity_id = originals.activity_id
@@ -143,7 +143,9 @@ final as (
         answered_by,
         answered_at,
         parent_match_method,
-        cast(response_time_hours as double) as response_time_hours
+        cast(response_time_seconds / 3600.0 as double) as response_time_hours,
+        -- Whole seconds for whole-second times: sums of these are exact in any order.
+        cast(response_time_seconds as double) as response_time_seconds
     from answers_ranked
     where answer_rank = 1
 )

@@ -10,7 +10,7 @@ with record_emails as (
 ),
 
 answers as (
-    select original_activity_id, response_time_hours
+    select original_activity_id, response_time_hours, response_time_seconds
     from {{ ref('int_email_replies_matched') }}
 ),
 
@@ -20,7 +20,8 @@ emails_with_answers as (
         record_emails.record_id,
         record_emails.initiated_by,
         answers.original_activity_id is not null as is_answered,
-        answers.response_time_hours
+        answers.response_time_hours,
+        answers.response_time_seconds
     from record_emails
     left join answers
         on record_emails.activity_id = answers.original_activity_id
@@ -33,15 +34,19 @@ aggregated as (
         sum(case when initiated_by = 'customer' then 1 else 0 end) as customer_emails,
         sum(case when initiated_by = 'customer' and is_answered then 1 else 0 end)
             as customer_emails_answered_by_us,
-        avg(case when initiated_by = 'customer' then response_time_hours end)
-            as avg_response_time_by_us_hours,
+        -- Mean of exact seconds, then hours: an average of hours would depend on the
+        -- order DuckDB's threads add the (inexact) hour values in.
+        sum(case when initiated_by = 'customer' then response_time_seconds end)
+            / count(case when initiated_by = 'customer' then response_time_seconds end)
+            / 3600.0 as avg_response_time_by_us_hours,
         {{ median("case when initiated_by = 'customer' then response_time_hours end") }}
             as median_response_time_by_us_hours,
         sum(case when initiated_by = 'team' then 1 else 0 end) as team_emails,
         sum(case when initiated_by = 'team' and is_answered then 1 else 0 end)
             as team_emails_answered_by_them,
-        avg(case when initiated_by = 'team' then response_time_hours end)
-            as avg_response_time_by_them_hours,
+        sum(case when initiated_by = 'team' then response_time_seconds end)
+            / count(case when initiated_by = 'team' then response_time_seconds end)
+            / 3600.0 as avg_response_time_by_them_hours,
         {{ median("case when initiated_by = 'team' then response_time_hours end") }}
             as median_response_time_by_them_hours
     from emails_with_answers
