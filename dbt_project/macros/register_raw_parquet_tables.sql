@@ -14,7 +14,10 @@
 
 {% macro spark__register_raw_parquet_tables() -%}
     {%- if execute and var('register_raw_tables', true) -%}
-        {%- set location = env_var('RA_RAW_PARQUET_DIR', '../warehouse/raw_parquet').rstrip('/') -%}
+        {#- Default as in the extract step: raw_parquet next to the DuckDB warehouse file. -#}
+        {%- set warehouse = env_var('RA_WAREHOUSE', '../warehouse/relationship_analytics.duckdb') -%}
+        {%- set default_location = (modules.re.sub('[^/]*$', '', warehouse) or './') ~ 'raw_parquet' -%}
+        {%- set location = env_var('RA_RAW_PARQUET_DIR', default_location).rstrip('/') -%}
         {%- set schema_name = 'raw' -%}
         {%- do run_query('create database if not exists ' ~ schema_name) -%}
         {%- for source_node in graph.sources.values()
