@@ -41,9 +41,12 @@ def test_raw_tables_hold_every_landed_row(built_sample, read_only_connection):
     connection = read_only_connection(built_sample.warehouse)
     for table in TABLES:
         pattern = f"{built_sample.landing_dir}/{table}.parquet"
-        landed = duckdb.execute(f"select count(*) from read_parquet('{pattern}')").fetchone()[0]
+        # A connection of its own: the module-level default one is shared by other tests.
+        with duckdb.connect() as reader:
+            landed = reader.execute(f"select count(*) from read_parquet('{pattern}')").fetchall()
+        assert landed, table
         loaded = connection.execute(f"select count(*) from raw.{table}").fetchone()[0]
-        assert loaded == landed, table
+        assert loaded == landed[0][0], table
 
 
 def test_every_record_has_one_kpi_row(built_sample, read_only_connection):
