@@ -8,6 +8,7 @@ RA_AS_OF repeats byte for byte.
 import json
 import os
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,12 @@ def weekly_dbt_models(
     yield from dbt_build(context, dbt, run_settings)
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the venv), so runs work without PATH set."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    return str(beside_python) if beside_python.exists() else "dbt"
+
+
 def mart_model_names(manifest_path: Path = dbt_project.manifest_path) -> list[str]:
     """Names of the dbt models in models/marts, which the exports publish."""
     manifest = json.loads(Path(manifest_path).read_text())
@@ -126,5 +133,5 @@ def mart_model_names(manifest_path: Path = dbt_project.manifest_path) -> list[st
 
 defs = dg.Definitions(
     assets=[relationship_dbt_models, weekly_dbt_models],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project)},
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
 )
