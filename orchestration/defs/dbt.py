@@ -15,6 +15,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from pydantic import Field
 
 from orchestration.defs.resources import WAREHOUSE_POOL, RunSettingsResource
 from orchestration.settings import REPO_ROOT
@@ -45,8 +46,25 @@ translator = LayeredDbtTranslator()
 AS_OF_ENVIRONMENT_VARIABLE = "RA_DBT_AS_OF"
 
 
+class DbtBuildConfig(dg.Config):
+    """Run configuration of the dbt steps (the Launchpad shows it)."""
+
+    full_refresh: bool = Field(
+        default=False,
+        description=(
+            "Rebuild the incremental activity models from scratch (`dbt build "
+            "--full-refresh`). Needed after changing a seed or a var they read "
+            "(activity_participation_roles, option_set_labels); a normal run rebuilds only "
+            "new, changed and deleted activities."
+        ),
+    )
+
+
 def dbt_build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, run_settings: RunSettingsResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    run_settings: RunSettingsResource,
+    config: DbtBuildConfig,
 ):
     """One `dbt build` of the selected models (dbt start-up is slow: one invocation).
 
@@ -55,7 +73,10 @@ def dbt_build(
     """
     # dagster-dbt hands the subprocess a copy of os.environ made at invocation time.
     os.environ[AS_OF_ENVIRONMENT_VARIABLE] = run_settings.as_of_var()
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+    arguments = ["build", "--exclude-resource-type", "unit_test"]
+    if config.full_refresh:
+        arguments.append("--full-refresh")
+    invocation = dbt.cli(arguments, context=context)
     yield from invocation.stream()
     keep_partial_parse(invocation.target_path, DBT_PROJECT_DIR / "target")
     prune_invocation_targets(DBT_PROJECT_DIR / "target")
@@ -95,9 +116,12 @@ def prune_invocation_targets(target_dir: Path, keep: int = 20) -> None:
     name="relationship_dbt_models",
 )
 def relationship_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, run_settings: RunSettingsResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    run_settings: RunSettingsResource,
+    config: DbtBuildConfig,
 ):
-    yield from dbt_build(context, dbt, run_settings)
+    yield from dbt_build(context, dbt, run_settings, config)
 
 
 @dbt_assets(
@@ -109,10 +133,13 @@ def relationship_dbt_models(
     name="weekly_dbt_models",
 )
 def weekly_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, run_settings: RunSettingsResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    run_settings: RunSettingsResource,
+    config: DbtBuildConfig,
 ):
     """Similar won opportunities: costly and slow-moving, so refreshed weekly, not daily."""
-    yield from dbt_build(context, dbt, run_settings)
+    yield from dbt_build(context, dbt, run_settings, config)
 
 
 def dbt_executable() -> str:

@@ -1,5 +1,16 @@
 -- One row per activity (email, meeting, phone call) in one shape, with the times and
 -- durations of KPI_SPEC section 2/3 that do not depend on the as-of instant.
+-- Incremental: only new or changed activities are rebuilt (macros/incremental_activities.sql).
+{{ config(
+    materialized=activity_models_materialization(),
+    unique_key='activity_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ delete_stale_activity_rows(
+        ['stg_dataverse__emails', 'stg_dataverse__appointments', 'stg_dataverse__phone_calls']
+    ) }}",
+) }}
+
 with emails as (
     select * from {{ ref('stg_dataverse__emails') }}
 ),
@@ -123,3 +134,6 @@ unioned as (
 )
 
 select * from unioned
+{% if is_incremental() %}
+where {{ version_not_built(this, 'unioned', 'modified_at') }}
+{% endif %}

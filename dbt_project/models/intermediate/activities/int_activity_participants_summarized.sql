@@ -1,29 +1,50 @@
 -- Per activity: the side of its sender and organizer, and who takes part for time spent.
-with parties as (
+-- One row per activity, also for an activity without parties (no sides, nobody counted).
+-- Incremental by activity, like the parties it summarizes.
+{{ config(
+    materialized=activity_models_materialization(),
+    unique_key='activity_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ delete_stale_activity_rows(['int_activities_unioned']) }}",
+) }}
+
+with activities as (
+    select activity_id, modified_at
+    from {{ ref('int_activities_unioned') }} as activities
+    {% if is_incremental() %}
+    where {{ version_not_built(this, 'activities', 'modified_at') }}
+    {% endif %}
+),
+
+parties as (
     select * from {{ ref('int_activity_parties_sided') }}
 ),
 
 summarized as (
     select
-        activity_id,
+        activities.activity_id,
+        activities.modified_at,
         case
-            when max(case when participation_role = 'sender' and side = 'team' then 1 else 0 end) = 1
+            when max(case when parties.participation_role = 'sender' and parties.side = 'team' then 1 else 0 end) = 1
                 then 'team'
-            when max(case when participation_role = 'sender' and side = 'customer' then 1 else 0 end) = 1
+            when max(case when parties.participation_role = 'sender' and parties.side = 'customer' then 1 else 0 end) = 1
                 then 'customer'
         end as sender_side,
         case
-            when max(case when participation_role = 'organizer' and side = 'team' then 1 else 0 end) = 1
+            when max(case when parties.participation_role = 'organizer' and parties.side = 'team' then 1 else 0 end) = 1
                 then 'team'
-            when max(case when participation_role = 'organizer' and side = 'customer' then 1 else 0 end) = 1
+            when max(case when parties.participation_role = 'organizer' and parties.side = 'customer' then 1 else 0 end) = 1
                 then 'customer'
         end as organizer_side,
-        count(distinct case when counts_for_time_spent and side = 'team' then party_id end)
+        count(distinct case when parties.counts_for_time_spent and parties.side = 'team' then parties.party_id end)
             as team_participant_count,
-        max(case when counts_for_time_spent and side = 'customer' then 1 else 0 end) = 1
+        max(case when parties.counts_for_time_spent and parties.side = 'customer' then 1 else 0 end) = 1
             as has_customer_participant
-    from parties
-    group by activity_id
+    from activities
+    left join parties
+        on activities.activity_id = parties.activity_id
+    group by activities.activity_id, activities.modified_at
 )
 
 select * from summarized

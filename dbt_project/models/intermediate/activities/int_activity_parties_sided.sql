@@ -1,11 +1,25 @@
 -- Every activity party with its side (team = systemusers; customer = contacts, accounts,
 -- leads and unresolved addresses) and whether its role links records or counts time.
-with parties as (
-    select * from {{ ref('stg_dataverse__activity_parties') }}
+-- Incremental by activity: the parties of new or changed activities are rebuilt; in
+-- Dataverse a change to an activity's parties changes the activity's modifiedon.
+{{ config(
+    materialized=activity_models_materialization(),
+    unique_key='activity_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ delete_stale_activity_rows(['int_activities_unioned'], 'activity_modified_at') }}",
+) }}
+
+with activities as (
+    select activity_id, activity_type, modified_at
+    from {{ ref('int_activities_unioned') }} as activities
+    {% if is_incremental() %}
+    where {{ version_not_built(this, 'activities', 'modified_at', 'activity_modified_at') }}
+    {% endif %}
 ),
 
-activities as (
-    select activity_id, activity_type from {{ ref('int_activities_unioned') }}
+parties as (
+    select * from {{ ref('stg_dataverse__activity_parties') }}
 ),
 
 participation_roles as (
@@ -26,7 +40,9 @@ sided as (
             when parties.party_type in ('contact', 'account', 'lead') then 'customer'
         end as side,
         coalesce(participation_roles.links_to_records, false) as links_to_records,
-        coalesce(participation_roles.counts_for_time_spent, false) as counts_for_time_spent
+        coalesce(participation_roles.counts_for_time_spent, false) as counts_for_time_spent,
+        -- The activity version these rows were built from (incremental bookkeeping).
+        activities.modified_at as activity_modified_at
     from parties
     inner join activities
         on parties.activity_id = activities.activity_id

@@ -1,0 +1,58 @@
+{#-
+    Incremental activity models (docs/architecture.md, "Incremental runs").
+
+    The activity models that do not depend on the as-of instant (one activity's row, its
+    parties, its participant summary) keep what earlier runs built and recompute only the
+    activities whose version changed: a row is rebuilt when the pair (activity_id,
+    modifiedon) is not already in the table, so new, updated and late-arriving activities
+    of any age are picked up (an unlimited look-back at the cost of one key scan). Rows of
+    activities that are gone from raw, or whose version moved on, are deleted afterwards.
+
+    Spark keeps plain Parquet tables, which dbt-spark cannot delete from: there these
+    models are tables rebuilt in full, with the same rows.
+-#}
+
+{% macro activity_models_materialization() -%}
+    {{ return('table' if target.type == 'spark' else 'incremental') }}
+{%- endmacro %}
+
+
+{#-
+    A condition on `source_alias`: its (activity_id, version) is not in `built` (pass
+    `this`; unit tests replace `this` in the model's context only, not in a macro's).
+-#}
+{% macro version_not_built(built, source_alias, version_column, built_version_column=none) -%}
+    not exists (
+        select 1
+        from {{ built }} as already_built
+        where already_built.activity_id = {{ source_alias }}.activity_id
+            and already_built.{{ built_version_column or version_column }}
+                is not distinct from {{ source_alias }}.{{ version_column }}
+    )
+{%- endmacro %}
+
+
+{#-
+    Post-hook: delete rows whose activity version is not current in `models` (each has
+    activity_id and modified_at). Catches deleted activities and rows an update did not
+    rewrite (a party dropped from a changed activity). A hook is rendered at run time, so
+    it names models rather than taking SQL; the model refs them too (its dependencies).
+-#}
+{% macro delete_stale_activity_rows(models, built_version_column='modified_at') -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as built
+    where not exists (
+        select 1
+        from (
+            {%- for model in models %}
+            select activity_id, modified_at from {{ ref(model) }}
+            {%- if not loop.last %} union all{% endif %}
+            {%- endfor %}
+        ) as current_versions
+        where current_versions.activity_id = built.activity_id
+            and current_versions.modified_at is not distinct from built.{{ built_version_column }}
+    )
+    {%- else -%}
+    select 1 as nothing_to_delete
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,272 @@
+"""Incremental runs stay correct: after several runs that bring new, updated, late-arriving
+and deleted activities, every mart equals a full refresh of the same final data, row for row.
+
+The landing folder is a full extract each time (what is gone from it is deleted), as the
+files source defines. One warehouse takes the runs one after another, so its activity
+models build incrementally (macros/incremental_activities.sql); a second, empty warehouse
+builds the final landing once. Both use the same RA_AS_OF.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.generator import generate
+from tests.conftest import SAMPLE_AS_OF, SAMPLE_END_DATE, materialize_everything
+
+ACTIVITY_TABLES = ("email", "appointment", "phonecall")
+INCREMENTAL_MODELS = (
+    "int_activities_unioned",
+    "int_activity_parties_sided",
+    "int_activity_participants_summarized",
+)
+# Activities are picked by a hash of their id, so each step touches a spread of them.
+PICK = "hash(activityid || '{salt}') % 1000 < {per_mille}"
+
+
+def _write_step(previous: Path, landing: Path, statements: dict[str, str]) -> Path:
+    """Copy `previous` to `landing`, rewriting the tables in `statements` (SQL over `t`)."""
+    shutil.copytree(previous, landing)
+    connection = duckdb.connect()
+    try:
+        for table, select in statements.items():
+            path = landing / f"{table}.parquet"
+            connection.execute(
+                f"create or replace temp table t as select * from read_parquet('{path}')"
+            )
+            connection.execute(f"copy ({select}) to '{path}' (format parquet)")
+    finally:
+        connection.close()
+    return landing
+
+
+def _activity_ids(landing: Path, where: str) -> str:
+    """SQL listing the activity ids of every activity table matching `where`."""
+    return " union all ".join(
+        f"select activityid from read_parquet('{landing / table}.parquet') where {where}"
+        for table in ACTIVITY_TABLES
+    )
+
+
+def _new_and_updated(previous: Path, landing: Path) -> Path:
+    """Run 2: 3% of activities updated (a day later, new subject; meetings an hour longer;
+    some lose a party), 3% copied as new activities with their parties."""
+    updated = PICK.format(salt="u1", per_mille=30)
+    added = PICK.format(salt="n1", per_mille=30)
+    longer_meetings = (
+        f", case when {updated} then scheduledend + interval 1 hour else scheduledend end "
+        "as scheduledend"
+    )
+    statements = {
+        table: f"""
+            select * replace (
+                case when {updated} then modifiedon + interval 1 day else modifiedon end
+                    as modifiedon,
+                case when {updated} then subject || ' (updated)' else subject end as subject
+                {longer_meetings if table == "appointment" else ""}
+            ) from t
+            union all
+            select * replace ('n1-' || activityid as activityid,
+                              modifiedon + interval 1 day as modifiedon)
+            from t where {added}
+        """
+        for table in ACTIVITY_TABLES
+    }
+    updated_ids = _activity_ids(previous, updated)
+    added_ids = _activity_ids(previous, added)
+    statements["activityparty"] = f"""
+        select * from t
+        -- a third of the updated activities lose their last party
+        where not (activityid in ({updated_ids}) and hash(activityid) % 3 = 0
+                   and activitypartyid = (select max(activitypartyid) from t as same
+                                          where same.activityid = t.activityid))
+        union all
+        select * replace ('n1-' || activitypartyid as activitypartyid,
+                          'n1-' || activityid as activityid)
+        from t where activityid in ({added_ids})
+    """
+    return _write_step(previous, landing, statements)
+
+
+def _late_and_deleted(previous: Path, landing: Path) -> Path:
+    """Run 3: late activities (modifiedon 400 days old, never seen), 2% deleted with their
+    parties, and 1% updated to have no parties at all."""
+    late = PICK.format(salt="l1", per_mille=20)
+    deleted = PICK.format(salt="d1", per_mille=20)
+    emptied = PICK.format(salt="e1", per_mille=10) + f" and not ({deleted})"
+    statements = {
+        table: f"""
+            select * replace (
+                case when {emptied} then modifiedon + interval 2 day else modifiedon end
+                    as modifiedon
+            ) from t where not ({deleted})
+            union all
+            select * replace ('late-' || activityid as activityid,
+                              modifiedon - interval 400 day as modifiedon)
+            from t where {late} and not ({deleted})
+        """
+        for table in ACTIVITY_TABLES
+    }
+    deleted_ids = _activity_ids(previous, deleted)
+    emptied_ids = _activity_ids(previous, emptied)
+    late_ids = _activity_ids(previous, f"{late} and not ({deleted})")
+    statements["activityparty"] = f"""
+        select * from t
+        where activityid not in ({deleted_ids}) and activityid not in ({emptied_ids})
+        union all
+        select * replace ('late-' || activitypartyid as activitypartyid,
+                          'late-' || activityid as activityid)
+        from t where activityid in ({late_ids})
+    """
+    return _write_step(previous, landing, statements)
+
+
+def _records_changed(previous: Path, landing: Path) -> Path:
+    """Run 4: no activity changes, but opportunities change owner and contacts move to
+    another account, which moves activities between records."""
+    return _write_step(
+        previous,
+        landing,
+        {
+            "opportunity": """
+                select * replace (
+                    case when hash(opportunityid) % 10 = 0
+                        then (select min(ownerid) from t) else ownerid end as ownerid,
+                    modifiedon + interval 1 day as modifiedon
+                ) from t
+            """,
+            "contact": """
+                select * replace (
+                    case when hash(contactid) % 10 = 0
+                        then (select min(parentcustomerid) from t) else parentcustomerid
+                    end as parentcustomerid
+                ) from t
+            """,
+        },
+    )
+
+
+def _double_columns(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    return {
+        name
+        for name, data_type in connection.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_catalog = 'incremental' and table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+        if data_type in ("DOUBLE", "FLOAT")
+    }
+
+
+def _differing_rows(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    """Rows in one build and not the other (multisets); doubles compared to 1e-9."""
+    columns = [
+        name
+        for (name,) in connection.execute(
+            "select column_name from information_schema.columns where table_catalog = "
+            "'incremental' and table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
+    doubles = _double_columns(connection, schema, table)
+    select = ", ".join(
+        f'round("{name}", 9) as "{name}"' if name in doubles else f'"{name}"' for name in columns
+    )
+    left = f"select {select} from incremental.{schema}.{table}"
+    right = f"select {select} from full_refresh.{schema}.{table}"
+    return connection.execute(
+        f"select count(*) from (({left} except all {right}) union all ({right} except all {left}))"
+    ).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def landings(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    root = tmp_path_factory.mktemp("incremental_landings")
+    first = root / "1_initial"
+    generate(first, activities=3_000, seed=11, end_date=SAMPLE_END_DATE)
+    second = _new_and_updated(first, root / "2_new_and_updated")
+    third = _late_and_deleted(second, root / "3_late_and_deleted")
+    fourth = _records_changed(third, root / "4_records_changed")
+    return [first, second, third, fourth]
+
+
+def _unchanged_email(before: Path, after: Path) -> str:
+    """An email with the same version in both landings (so its parties are the same)."""
+    connection = duckdb.connect()
+    try:
+        return connection.execute(
+            f"select activityid, modifiedon from read_parquet('{before}/email.parquet') "
+            f"intersect select activityid, modifiedon from read_parquet('{after}/email.parquet') "
+            f"order by activityid limit 1"
+        ).fetchone()[0]
+    finally:
+        connection.close()
+
+
+def _summary_count(warehouse: Path, activity_id: str, new_count: int | None = None) -> int:
+    """team_participant_count of one activity's summary; set it first if `new_count`."""
+    connection = duckdb.connect(str(warehouse))
+    table = "intermediate.int_activity_participants_summarized"
+    try:
+        if new_count is not None:
+            connection.execute(
+                f"update {table} set team_participant_count = ? where activity_id = ?",
+                [new_count, activity_id],
+            )
+        return connection.execute(
+            f"select team_participant_count from {table} where activity_id = ?", [activity_id]
+        ).fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_incremental_runs_equal_a_full_refresh(landings, tmp_path):
+    incremental_root = tmp_path / "incremental"
+    for run, landing in enumerate(landings):
+        built = materialize_everything(landing, incremental_root, SAMPLE_AS_OF)
+        assert built.result.success, f"incremental run {run + 1} failed"
+        if run == 1:
+            # Mark the summary of an activity the next run does not change: an incremental
+            # run rebuilds changed activities only, so the mark must survive it.
+            untouched = _unchanged_email(landings[1], landings[2])
+            original_count = _summary_count(built.warehouse, untouched)
+            _summary_count(built.warehouse, untouched, new_count=-1)
+        if run == 2:
+            assert _summary_count(built.warehouse, untouched) == -1
+            _summary_count(built.warehouse, untouched, new_count=original_count)
+    full = materialize_everything(landings[-1], tmp_path / "full", SAMPLE_AS_OF)
+    assert full.result.success
+
+    connection = duckdb.connect()
+    try:
+        connection.execute(
+            f"attach '{incremental_root}/warehouse/relationship_analytics.duckdb' "
+            "as incremental (read_only)"
+        )
+        connection.execute(f"attach '{full.warehouse}' as full_refresh (read_only)")
+        marts = [
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables "
+                "where table_catalog = 'full_refresh' and table_schema = 'marts'"
+            ).fetchall()
+        ]
+        assert len(marts) >= 10
+        differences = {
+            f"{schema}.{table}": _differing_rows(connection, schema, table)
+            for schema, table in [("marts", mart) for mart in marts]
+            + [("intermediate", model) for model in INCREMENTAL_MODELS]
+        }
+        deleted_left = connection.execute(
+            "select count(*) from incremental.intermediate.int_activities_unioned "
+            "where activity_id not in (select activity_id from "
+            "full_refresh.intermediate.int_activities_unioned)"
+        ).fetchone()[0]
+    finally:
+        connection.close()
+    assert deleted_left == 0
+    assert differences == dict.fromkeys(differences, 0)
