@@ -7,6 +7,10 @@ RA_AS_OF        ISO-8601 UTC instant every KPI is computed as of (default: now)
 RA_SOURCE       where raw rows come from: files (default), dataverse or synapse_link
                 (synapse_link reads the export folder named by RA_LANDING_DIR)
 
+RA_RAW_PARQUET_DIR  a local folder; when set, each extract asset also writes its raw.<table>
+                    as Parquet to <folder>/<table>/, the input of the dbt `spark` target.
+                    Unset (default): nothing is written, a DuckDB-only run pays nothing.
+
 For RA_SOURCE=dataverse:
 RA_DATAVERSE_URL            the organisation's base URL, e.g. https://contoso.crm.dynamics.com
 RA_DATAVERSE_TENANT_ID      Microsoft Entra tenant of the app registration
@@ -60,6 +64,20 @@ def parse_source(text: str | None) -> str:
     return source
 
 
+def parse_raw_parquet_dir(text: str | None) -> Path | None:
+    """RA_RAW_PARQUET_DIR as a local folder, or None when unset (no Parquet mirror)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if "://" in text:
+        # Path() would turn s3a://bucket into a local folder named "s3a:" without a word.
+        raise ValueError(
+            f"RA_RAW_PARQUET_DIR={text!r} is a URI; the extract step writes a local folder. "
+            "Copy that folder to the cluster and give the cluster's dbt run the URI."
+        )
+    return Path(text).resolve()
+
+
 def _text(value: str | None) -> str | None:
     # A value pasted with a trailing newline would otherwise break an HTTP header.
     value = (value or "").strip()
@@ -73,6 +91,7 @@ class Settings:
     export_dir: Path
     as_of: datetime
     source: str = "files"
+    raw_parquet_dir: Path | None = None
     dataverse_url: str | None = None
     dataverse_tenant_id: str | None = None
     dataverse_client_id: str | None = None
@@ -88,6 +107,7 @@ class Settings:
             export_dir=Path(env.get("RA_EXPORT_DIR") or DEFAULT_EXPORT_DIR).resolve(),
             as_of=parse_as_of(env.get("RA_AS_OF")),
             source=parse_source(env.get("RA_SOURCE")),
+            raw_parquet_dir=parse_raw_parquet_dir(env.get("RA_RAW_PARQUET_DIR")),
             dataverse_url=_text(env.get("RA_DATAVERSE_URL")),
             dataverse_tenant_id=_text(env.get("RA_DATAVERSE_TENANT_ID")),
             dataverse_client_id=_text(env.get("RA_DATAVERSE_CLIENT_ID")),

@@ -18,6 +18,7 @@ import pytest
 from orchestration.contract import TABLES
 from orchestration.defs.extract import build_extract_asset, defs, extract_assets
 from orchestration.defs.resources import RunSettingsResource, connect_warehouse
+from orchestration.settings import parse_raw_parquet_dir
 from orchestration.sources.files import LandingDataError, find_landing_files
 from orchestration.sources.raw_loader import (
     column_expressions,
@@ -591,6 +592,7 @@ def test_materialize_extract_asset(
     )
     monkeypatch.setenv("RA_LANDING_DIR", str(landing))
     monkeypatch.setenv("RA_WAREHOUSE", str(warehouse))
+    monkeypatch.delenv("RA_RAW_PARQUET_DIR", raising=False)
 
     result = dg.materialize(
         [build_extract_asset(TABLES["phonecall"])],
@@ -605,6 +607,56 @@ def test_materialize_extract_asset(
     assert metadata["duplicates_superseded"].value == 1
     assert metadata["source_files"].value == [str(landing / "phonecall.csv")]
     assert query(warehouse, "select count(*) from raw.phonecall") == [(2,)]
+    # No RA_RAW_PARQUET_DIR, no Parquet mirror: only the warehouse file is written.
+    assert "raw_parquet_path" not in metadata
+    assert [path.name for path in warehouse.parent.iterdir()] == ["test.duckdb"]
+
+
+def test_materialize_writes_the_parquet_mirror_when_asked(
+    landing: Path, warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_csv(
+        landing / "phonecall.csv",
+        [
+            row("phonecall", activityid="p1", modifiedon="2024-01-01 00:00:00"),
+            row("phonecall", activityid="p2", subject="call two"),
+            row("phonecall", activityid="p1", modifiedon="2024-01-02 00:00:00"),
+        ],
+    )
+    write_csv(landing / "systemuser.csv", [row("systemuser", systemuserid="u1")])
+    mirror = tmp_path / "raw_parquet"
+    monkeypatch.setenv("RA_LANDING_DIR", str(landing))
+    monkeypatch.setenv("RA_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("RA_RAW_PARQUET_DIR", str(mirror))
+
+    result = dg.materialize(
+        [build_extract_asset(TABLES["phonecall"]), build_extract_asset(TABLES["systemuser"])],
+        resources={"run_settings": RunSettingsResource()},
+    )
+
+    assert result.success
+    assert sorted(path.name for path in mirror.iterdir()) == ["phonecall", "systemuser"]
+    for table, rows in (("phonecall", 2), ("systemuser", 1)):
+        (materialization,) = result.asset_materializations_for_node(f"raw__{table}")
+        path = mirror / table / "data.parquet"
+        assert materialization.metadata["raw_parquet_path"].value == str(path)
+        assert materialization.metadata["raw_parquet_rows"].value == rows
+        # The same rows, columns and types as raw.<table>, lineage columns included.
+        assert query(warehouse, f"select * from read_parquet('{path}') order by all") == query(
+            warehouse, f"select * from raw.{table} order by all"
+        )
+        assert query(
+            warehouse,
+            f"select column_name, column_type from (describe select * from read_parquet('{path}'))",
+        ) == query(warehouse, f"select column_name, column_type from (describe raw.{table})")
+
+
+def test_raw_parquet_dir_is_optional_and_local() -> None:
+    assert parse_raw_parquet_dir(None) is None
+    assert parse_raw_parquet_dir("  ") is None
+    assert parse_raw_parquet_dir("mirror") == Path.cwd() / "mirror"
+    with pytest.raises(ValueError, match="RA_RAW_PARQUET_DIR='s3a://bucket/raw' is a URI"):
+        parse_raw_parquet_dir("s3a://bucket/raw")
 
 
 def test_materialize_fails_with_the_landing_message(

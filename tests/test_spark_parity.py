@@ -1,9 +1,10 @@
 """The same dbt project on Apache Spark: every mart equals the DuckDB build, row for row.
 
-A small generated sample goes through the extract step's loader into DuckDB and is written
-as Parquet by `write_raw_parquet`, as the extract assets do. `dbt build` then runs twice
-with the same vars: `--target duckdb` on the warehouse file, `--target spark` on a local
-pyspark session whose sources are that Parquet (registered by the on-run-start hook).
+A small generated sample goes through the Dagster extract assets (`raw/*`) with
+RA_RAW_PARQUET_DIR set, so each lands in DuckDB's raw.<table> and as the Parquet mirror the
+Spark target reads, by the path a real run takes. `dbt build` then runs twice with the
+same vars: `--target duckdb` on the warehouse file, `--target spark` on a local pyspark
+session whose sources are that Parquet (registered by the on-run-start hook).
 Both builds run every model, data test and unit test; any failure fails here.
 
 Marts are compared by name: same columns with the same types, same number of rows, and the
@@ -27,14 +28,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
 import pytest
 
 from orchestration.contract import TABLES
+
+# The extract module alone: the full code location would also need the dbt manifest.
+from orchestration.defs.extract import extract_assets
+from orchestration.defs.resources import run_settings_resource
 from orchestration.generator import generate
-from orchestration.sources.files import find_landing_files
-from orchestration.sources.raw_loader import load_landing_files
-from orchestration.sources.raw_parquet import write_raw_parquet
 
 pytestmark = [
     pytest.mark.spark,
@@ -213,6 +216,21 @@ def _read_spark_marts(parameters: dict[str, str]) -> dict[str, Table]:
         spark.stop()
 
 
+def _extract(landing: Path, environment: dict[str, str]) -> None:
+    """Materialize every extract asset, as `make run` does first; each mirror must be whole."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {**environment, "RA_LANDING_DIR": str(landing)}.items():
+            patch.setenv(name, value)
+        patch.setenv("RA_SOURCE", "files")
+        result = dg.materialize(extract_assets, resources={"run_settings": run_settings_resource})
+    assert result.success
+    for contract in TABLES.values():
+        (materialization,) = result.asset_materializations_for_node(f"raw__{contract.name}")
+        metadata = materialization.metadata
+        assert metadata["raw_parquet_rows"].value == metadata["dagster/row_count"].value
+        assert Path(metadata["raw_parquet_path"].value).is_file()
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
     root = tmp_path_factory.mktemp("spark_parity")
@@ -227,13 +245,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
         "RA_RAW_PARQUET_DIR": str(warehouse_dir / "raw_parquet"),
         "RA_SPARK_WAREHOUSE_DIR": str(warehouse_dir / "spark"),
     }
-    connection = duckdb.connect(str(warehouse))
-    try:
-        for contract in TABLES.values():
-            load_landing_files(connection, contract, find_landing_files(landing, contract.name))
-        write_raw_parquet(connection, Path(environment["RA_RAW_PARQUET_DIR"]))
-    finally:
-        connection.close()
+    _extract(landing, environment)
 
     _run_dbt("duckdb", environment, root)
     _run_dbt("spark", environment, root)

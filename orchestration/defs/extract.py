@@ -5,7 +5,8 @@ API, or a Synapse Link for Dataverse export folder. The assets are thin: reading
 source, validating and the atomic swap live in `orchestration.sources` (testable without
 Dagster). Each asset opens the warehouse for its own step only and closes it before
 returning, and every asset shares the warehouse pool, because DuckDB allows one writing
-process.
+process. When RA_RAW_PARQUET_DIR is set, each asset then mirrors its loaded table as
+Parquet there (`orchestration.sources.raw_parquet`), the input of the dbt `spark` target.
 
 No `from __future__ import annotations` here: Dagster reads the asset function's
 annotations (context, resources) at definition time.
@@ -26,6 +27,7 @@ from orchestration.settings import Settings
 from orchestration.sources import dataverse
 from orchestration.sources.files import LandingDataError, find_landing_files
 from orchestration.sources.raw_loader import RAW_SCHEMA, LoadResult, load_landing_files
+from orchestration.sources.raw_parquet import raw_parquet_path, write_raw_parquet
 from orchestration.sources.synapse_link import load_synapse_link_table
 
 _COLUMN_TYPES = {
@@ -117,6 +119,18 @@ def extract_from_dataverse(settings: Settings, contract: TableContract, log) -> 
     )
 
 
+def mirror_raw_parquet(settings: Settings, table: str, log) -> dict[str, object]:
+    """Write `raw.<table>` as Parquet when RA_RAW_PARQUET_DIR is set; metadata for the run."""
+    if settings.raw_parquet_dir is None:
+        return {}
+    # Read-only: the load has committed and closed its connection; this only copies it out.
+    with connect_warehouse(settings.warehouse, read_only=True) as connection:
+        rows = write_raw_parquet(connection, settings.raw_parquet_dir, [table])[table]
+    path = raw_parquet_path(settings.raw_parquet_dir, table)
+    log.info(f"raw.{table}: {rows} rows written as Parquet to {path}")
+    return {"raw_parquet_path": dg.MetadataValue.path(str(path)), "raw_parquet_rows": rows}
+
+
 EXTRACTORS = {
     "files": extract_from_files,
     "synapse_link": extract_from_synapse_link,
@@ -183,6 +197,7 @@ def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:
             f"raw.{contract.name}: {result.rows_loaded} rows from {extracted.read_from}, "
             f"{result.duplicates_superseded} superseded"
         )
+        mirrored = mirror_raw_parquet(settings, contract.name, context.log)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": result.rows_loaded,
@@ -191,6 +206,7 @@ def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:
                 "source_format": extracted.source_format,
                 "source_files": dg.MetadataValue.json(list(result.source_files)),
                 **extracted.metadata,
+                **mirrored,
             }
         )
 
