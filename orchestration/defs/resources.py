@@ -32,6 +32,9 @@ class RunSettingsResource(dg.ConfigurableResource):
 # every defs module registers this object as "run_settings".
 run_settings_resource = RunSettingsResource()
 
+# Keep equal to `memory_limit` in dbt_project/profiles.yml.
+DUCKDB_MEMORY_LIMIT = "6GB"
+
 
 @contextmanager
 def connect_warehouse(path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -41,6 +44,9 @@ def connect_warehouse(path, read_only: bool = False) -> Iterator[duckdb.DuckDBPy
     connection = duckdb.connect(str(path), read_only=read_only)
     try:
         connection.execute("set TimeZone = 'UTC'")
+        # The same cap as dbt's profile: the whole run stays within a laptop's memory
+        # (DuckDB's default is 80% of RAM); bigger work spills to disk instead.
+        connection.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         yield connection
     finally:
         connection.close()

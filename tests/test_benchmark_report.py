@@ -1,0 +1,33 @@
+"""The benchmark report: targets judged from the measurements, hand-written notes kept."""
+
+from __future__ import annotations
+
+from orchestration import benchmark
+from orchestration.benchmark import RunMeasurement, render_report
+
+
+def _runs(full_seconds: float, incremental_seconds: float, peak_gib: float):
+    stages = {"extract": 1.0, "dbt daily build": 2.0, "exports": 0.5}
+    return (
+        RunMeasurement("full refresh", full_seconds, peak_gib, stages, [("m", 1.0)], {"x": 3}),
+        RunMeasurement("incremental (+1%)", incremental_seconds, peak_gib, stages),
+    )
+
+
+def test_targets_are_judged_from_the_measured_figures():
+    report = render_report({1_000_000: _runs(20.0, 3.0, 2.0), 10_000_000: _runs(300.0, 90.0, 9.5)})
+    assert "| full refresh of 10M <= 180 s | 300 s | **not met** |" in report
+    assert "| peak memory at 1,000,000 <= 8 GiB | 2.00 GiB | met |" in report
+    assert "| peak memory at 10,000,000 <= 8 GiB | 9.50 GiB | **not met** |" in report
+    assert "| incremental at 1,000,000 <= 20% of full | 15% | met |" in report
+    assert "| incremental at 10,000,000 <= 20% of full | 30% | **not met** |" in report
+    assert "| full refresh at 10,000,000 / at 1,000,000 <= 12 | 15.0 | **not met** |" in report
+
+
+def test_hand_written_notes_survive_a_rewrite(tmp_path, monkeypatch):
+    report = tmp_path / "benchmarks.md"
+    report.write_text("# Benchmarks\n\nold tables\n\n## Notes\n\nThe profile says X.\n")
+    monkeypatch.setattr(benchmark, "REPORT", report)
+    assert benchmark.hand_written_notes() == "\n## Notes\n\nThe profile says X.\n"
+    report.unlink()
+    assert benchmark.hand_written_notes() == ""
