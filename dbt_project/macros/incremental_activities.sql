@@ -18,16 +18,22 @@
 
 
 {#-
-    A condition on `source_alias`: its (activity_id, version) is not in `built` (pass
-    `this`; unit tests replace `this` in the model's context only, not in a macro's).
+    A condition on `source_alias`: its (activity_id, version, also_equal...) is not in
+    `built` (pass `this`; unit tests replace `this` in the model's context only, not in a
+    macro's).
 -#}
-{% macro version_not_built(built, source_alias, version_column, built_version_column=none) -%}
+{% macro version_not_built(
+    built, source_alias, version_column, built_version_column=none, also_equal=[]
+) -%}
     not exists (
         select 1
         from {{ built }} as already_built
         where already_built.activity_id = {{ source_alias }}.activity_id
             and already_built.{{ built_version_column or version_column }}
                 is not distinct from {{ source_alias }}.{{ version_column }}
+            {%- for column in also_equal %}
+            and already_built.{{ column }} = {{ source_alias }}.{{ column }}
+            {%- endfor %}
     )
 {%- endmacro %}
 
