@@ -70,11 +70,16 @@ score_days as (
 ),
 
 -- Activities, answers and (all-zero) score days, summed into one row per record and day:
--- one day per window peer group keeps the frames cheap.
+-- one day per window peer group keeps the frames cheap. Days before the earliest window
+-- only feed activities_to_date and the last activity day, so they fold into one row per
+-- record the day before that window (its actual last activity day is kept aside).
+{%- set folded_day_number = day_number(as_of_date()) ~ ' - '
+    ~ (var('health_history_days') + var('health_window_days') - 1) %}
 day_events as (
     select
         record_key,
-        day_number,
+        greatest(day_number, {{ folded_day_number }}) as day_number,
+        day_number as activity_day_number,
         1 as activity_count,
         weight as weighted_activities,
         case when initiated_by = 'team' then weight else 0 end as team_initiated_weighted,
@@ -84,10 +89,10 @@ day_events as (
         0 as customer_answers
     from completed
     union all
-    select record_key, day_number, 0, 0, 0, 0, 0, 1
+    select record_key, greatest(day_number, {{ folded_day_number }}), null, 0, 0, 0, 0, 0, 1
     from customer_answers
     union all
-    select record_key, day_number, 0, 0, 0, 0, 0, 0
+    select record_key, day_number, null, 0, 0, 0, 0, 0, 0
     from score_days
 ),
 
@@ -95,6 +100,7 @@ grid as (
     select
         record_key,
         day_number,
+        max(activity_day_number) as last_activity_day_number,
         sum(activity_count) as activity_count,
         sum(weighted_activities) as weighted_activities,
         sum(team_initiated_weighted) as team_initiated_weighted,
@@ -113,8 +119,7 @@ rolling as (
         day_number,
         is_score_day,
         sum(activity_count) over all_before as activities_to_date,
-        max(case when activity_count > 0 then day_number end) over all_before
-            as last_activity_day_number,
+        max(last_activity_day_number) over all_before as last_activity_day_number,
         sum(weighted_activities) over in_window as window_weighted_activities,
         sum(team_initiated_weighted) over in_window as window_team_initiated,
         sum(customer_initiated_weighted) over in_window as window_customer_initiated,
