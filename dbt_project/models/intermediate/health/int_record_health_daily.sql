@@ -10,8 +10,13 @@
 --                 min(1, customer answers / team emails) when the team sent email.
 -- Rolling sums use day-number range frames over a sparse day grid, never a join of every
 -- day with every activity.
+-- The window sorts millions of record-day rows, so records get a small integer key: sorting
+-- by a 36-character id pair cost more than the window sums themselves.
 with applicable_records as (
-    select record_type, record_id
+    select
+        record_type,
+        record_id,
+        row_number() over (order by record_type, record_id) as record_key
     from {{ ref('int_records_unioned') }}
     where not is_closed
 ),
@@ -26,8 +31,7 @@ bands as (
 
 completed as (
     select
-        record_activities.record_type,
-        record_activities.record_id,
+        applicable_records.record_key,
         record_activities.activity_id,
         record_activities.activity_type,
         record_activities.initiated_by,
@@ -45,45 +49,12 @@ completed as (
 -- Customer answers to team emails, counted on the day the answer arrived.
 customer_answers as (
     select
-        completed.record_type,
-        completed.record_id,
+        completed.record_key,
         {{ day_number('cast(replies.answered_at as date)') }} as day_number
     from completed
     inner join {{ ref('int_email_replies_matched') }} as replies
         on completed.activity_id = replies.original_activity_id
     where replies.answered_by = 'customer'
-),
-
-activity_days as (
-    select
-        record_type,
-        record_id,
-        day_number,
-        count(*) as activity_count,
-        sum(weight) as weighted_activities,
-        sum(case when initiated_by = 'team' then weight else 0 end) as team_initiated_weighted,
-        sum(case when initiated_by = 'customer' then weight else 0 end)
-            as customer_initiated_weighted,
-        sum(case when activity_type = 'email' and initiated_by = 'team' then 1 else 0 end)
-            as team_emails,
-        0 as customer_answers
-    from completed
-    group by record_type, record_id, day_number
-),
-
-answer_days as (
-    select
-        record_type,
-        record_id,
-        day_number,
-        0 as activity_count,
-        0 as weighted_activities,
-        0 as team_initiated_weighted,
-        0 as customer_initiated_weighted,
-        0 as team_emails,
-        count(*) as customer_answers
-    from customer_answers
-    group by record_type, record_id, day_number
 ),
 
 day_offsets as (
@@ -92,41 +63,63 @@ day_offsets as (
 
 score_days as (
     select
-        active_records.record_type,
-        active_records.record_id,
+        active_records.record_key,
         {{ day_number(as_of_date()) }} - day_offsets.n as day_number
-    from (select distinct record_type, record_id from completed) as active_records
+    from (select distinct record_key from completed) as active_records
     cross join day_offsets
 ),
 
-grid as (
-    select *, false as is_score_day from activity_days
-    union all
-    select *, false as is_score_day from answer_days
-    union all
+-- Activities, answers and (all-zero) score days, summed into one row per record and day:
+-- one day per window peer group keeps the frames cheap. Days before the earliest window
+-- only feed activities_to_date and the last activity day, so they fold into one row per
+-- record the day before that window (its actual last activity day is kept aside).
+{%- set folded_day_number = day_number(as_of_date()) ~ ' - '
+    ~ (var('health_history_days') + var('health_window_days') - 1) %}
+day_events as (
     select
-        record_type,
-        record_id,
-        day_number,
-        0 as activity_count,
-        0 as weighted_activities,
-        0 as team_initiated_weighted,
-        0 as customer_initiated_weighted,
-        0 as team_emails,
-        0 as customer_answers,
-        true as is_score_day
+        record_key,
+        greatest(day_number, {{ folded_day_number }}) as day_number,
+        day_number as activity_day_number,
+        1 as activity_count,
+        weight as weighted_activities,
+        case when initiated_by = 'team' then weight else 0 end as team_initiated_weighted,
+        case when initiated_by = 'customer' then weight else 0 end as customer_initiated_weighted,
+        case when activity_type = 'email' and initiated_by = 'team' then 1 else 0 end
+            as team_emails,
+        0 as customer_answers
+    from completed
+    union all
+    select record_key, greatest(day_number, {{ folded_day_number }}), null, 0, 0, 0, 0, 0, 1
+    from customer_answers
+    union all
+    select record_key, day_number, null, 0, 0, 0, 0, 0, 0
     from score_days
+),
+
+grid as (
+    select
+        record_key,
+        day_number,
+        max(activity_day_number) as last_activity_day_number,
+        sum(activity_count) as activity_count,
+        sum(weighted_activities) as weighted_activities,
+        sum(team_initiated_weighted) as team_initiated_weighted,
+        sum(customer_initiated_weighted) as customer_initiated_weighted,
+        sum(team_emails) as team_emails,
+        sum(customer_answers) as customer_answers,
+        day_number between {{ day_number(as_of_date()) }} - {{ var('health_history_days') - 1 }}
+            and {{ day_number(as_of_date()) }} as is_score_day
+    from day_events
+    group by record_key, day_number
 ),
 
 rolling as (
     select
-        record_type,
-        record_id,
+        record_key,
         day_number,
         is_score_day,
         sum(activity_count) over all_before as activities_to_date,
-        max(case when activity_count > 0 then day_number end) over all_before
-            as last_activity_day_number,
+        max(last_activity_day_number) over all_before as last_activity_day_number,
         sum(weighted_activities) over in_window as window_weighted_activities,
         sum(team_initiated_weighted) over in_window as window_team_initiated,
         sum(customer_initiated_weighted) over in_window as window_customer_initiated,
@@ -135,12 +128,12 @@ rolling as (
     from grid
     window
         all_before as (
-            partition by record_type, record_id
+            partition by record_key
             order by day_number
             range between unbounded preceding and current row
         ),
         in_window as (
-            partition by record_type, record_id
+            partition by record_key
             order by day_number
             range between {{ var('health_window_days') - 1 }} preceding and current row
         )
@@ -148,8 +141,7 @@ rolling as (
 
 components as (
     select
-        record_type,
-        record_id,
+        record_key,
         day_number,
         activities_to_date,
         least(
@@ -184,8 +176,7 @@ components as (
 
 scored as (
     select
-        record_type,
-        record_id,
+        record_key,
         day_number,
         activities_to_date,
         frequency_component,
@@ -214,8 +205,8 @@ with_scores as (
 
 final as (
     select
-        with_scores.record_type,
-        with_scores.record_id,
+        applicable_records.record_type,
+        applicable_records.record_id,
         cast({{ dbt.dateadd('day', 'with_scores.day_number', "cast('1970-01-01' as date)") }} as date)
             as score_date,
         with_scores.health_score,
@@ -228,6 +219,8 @@ final as (
         cast(with_scores.recency_component as double) as recency_component,
         cast(with_scores.reciprocity_component as double) as reciprocity_component
     from with_scores
+    inner join applicable_records
+        on with_scores.record_key = applicable_records.record_key
     left join bands
         on with_scores.health_score between bands.min_score and bands.max_score
 )

@@ -76,21 +76,31 @@ health_before as (
     )
 ),
 
--- Same instant: the smaller activity id wins (KPI_SPEC section 3).
+last_interaction_times as (
+    select record_type, record_id, max(activity_at) as activity_at
+    from completed
+    group by record_type, record_id
+),
+
+-- Same instant: the smaller activity id wins (KPI_SPEC section 3). Only the activities at
+-- each record's latest instant are ranked, not every completed activity (a 3M-row sort).
 last_interactions as (
     select
-        record_type,
-        record_id,
-        activity_at,
-        activity_type,
-        subject,
-        activity_id,
+        completed.record_type,
+        completed.record_id,
+        completed.activity_at,
+        completed.activity_type,
+        completed.subject,
+        completed.activity_id,
         row_number() over (
-            partition by record_type, record_id
-            order by activity_at desc, activity_id asc
+            partition by completed.record_type, completed.record_id
+            order by completed.activity_id asc
         ) as recency_rank
     from completed
-    where activity_at is not null
+    inner join last_interaction_times
+        on completed.record_type = last_interaction_times.record_type
+        and completed.record_id = last_interaction_times.record_id
+        and completed.activity_at = last_interaction_times.activity_at
 ),
 
 next_interactions as (
