@@ -20,18 +20,7 @@ daily as (
         record_type,
         record_id,
         activity_date,
-        sum(case when activity_type = 'email' and initiated_by = 'team' then 1 else 0 end)
-            as emails_sent,
-        sum(case when activity_type = 'email' and initiated_by = 'customer' then 1 else 0 end)
-            as emails_received,
-        sum(case when activity_type = 'meeting' and initiated_by = 'team' then 1 else 0 end)
-            as meetings_sent,
-        sum(case when activity_type = 'meeting' and initiated_by = 'customer' then 1 else 0 end)
-            as meetings_received,
-        sum(case when activity_type = 'phone_call' and initiated_by = 'team' then 1 else 0 end)
-            as phone_calls_made,
-        sum(case when activity_type = 'phone_call' and initiated_by = 'customer' then 1 else 0 end)
-            as phone_calls_received
+        {{ interaction_counts() }}
     from in_window
     group by record_type, record_id, activity_date
 ),

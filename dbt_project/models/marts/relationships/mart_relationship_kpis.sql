@@ -25,18 +25,7 @@ activity_counts as (
     select
         record_type,
         record_id,
-        sum(case when activity_type = 'email' and initiated_by = 'team' then 1 else 0 end)
-            as emails_sent,
-        sum(case when activity_type = 'email' and initiated_by = 'customer' then 1 else 0 end)
-            as emails_received,
-        sum(case when activity_type = 'meeting' and initiated_by = 'team' then 1 else 0 end)
-            as meetings_sent,
-        sum(case when activity_type = 'meeting' and initiated_by = 'customer' then 1 else 0 end)
-            as meetings_received,
-        sum(case when activity_type = 'phone_call' and initiated_by = 'team' then 1 else 0 end)
-            as phone_calls_made,
-        sum(case when activity_type = 'phone_call' and initiated_by = 'customer' then 1 else 0 end)
-            as phone_calls_received,
+        {{ interaction_counts() }},
         sum(team_minutes) as time_spent_by_team_minutes,
         sum(customer_minutes) as time_spent_by_customer_minutes,
         max(case when initiated_by = 'team' then activity_at end) as last_sent_at,
