@@ -6,6 +6,7 @@ can point the same definitions at another landing folder, warehouse or as-of ins
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,8 +33,9 @@ class RunSettingsResource(dg.ConfigurableResource):
 # every defs module registers this object as "run_settings".
 run_settings_resource = RunSettingsResource()
 
-# Keep equal to `memory_limit` in dbt_project/profiles.yml.
-DUCKDB_MEMORY_LIMIT = "6GB"
+# DuckDB's memory cap for every step, the same env var as dbt's profile reads.
+DUCKDB_MEMORY_LIMIT_VARIABLE = "RA_DUCKDB_MEMORY_LIMIT"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "6GB"
 
 
 @contextmanager
@@ -46,7 +48,8 @@ def connect_warehouse(path, read_only: bool = False) -> Iterator[duckdb.DuckDBPy
         connection.execute("set TimeZone = 'UTC'")
         # The same cap as dbt's profile: the whole run stays within a laptop's memory
         # (DuckDB's default is 80% of RAM); bigger work spills to disk instead.
-        connection.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        limit = os.environ.get(DUCKDB_MEMORY_LIMIT_VARIABLE) or DEFAULT_DUCKDB_MEMORY_LIMIT
+        connection.execute(f"set memory_limit = '{limit.replace(chr(39), '')}'")
         yield connection
     finally:
         connection.close()
