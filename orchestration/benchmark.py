@@ -358,10 +358,15 @@ def main() -> None:
         shutil.rmtree(run_dir, ignore_errors=True)
         warehouse = run_dir / "warehouse.duckdb"
         exports = run_dir / "exports"
-        full = run_jobs("full refresh", landing, warehouse, exports)
-        print(f"{activities:,}: full refresh {full.wall_seconds:.1f} s", flush=True)
-        changed = incremental_landing(landing, activities)
-        incremental = run_jobs("incremental (+1%)", changed, warehouse, exports)
+        try:
+            full = run_jobs("full refresh", landing, warehouse, exports)
+            print(f"{activities:,}: full refresh {full.wall_seconds:.1f} s", flush=True)
+            changed = incremental_landing(landing, activities)
+            incremental = run_jobs("incremental (+1%)", changed, warehouse, exports)
+        except RuntimeError as failure:
+            # Keep the sizes measured so far; the log above says which step failed.
+            print(f"{activities:,}: {failure}; see the dbt output above", flush=True)
+            raise SystemExit(1) from failure
         print(f"{activities:,}: incremental {incremental.wall_seconds:.1f} s", flush=True)
         results[activities] = (full, incremental)
         REPORT.write_text(render_report(results) + notes)
