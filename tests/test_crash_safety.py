@@ -24,6 +24,7 @@ import duckdb
 import pytest
 
 from orchestration.defs.dbt import DBT_PROJECT_DIR
+from tests.conftest import iter_marts
 
 LATER_AS_OF = "2026-07-15 00:00:00"
 DBT = Path(sys.executable).with_name("dbt")
@@ -119,13 +120,7 @@ def run_dbt_build_and_kill(root: Path, warehouse: Path) -> tuple[set[str], set[s
 def marts_snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     """Every table in schema marts, all rows in a fixed order (read-only, as BI reads)."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        names = [
-            name
-            for (name,) in connection.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' order by table_name"
-            ).fetchall()
-        ]
+        names = list(iter_marts(connection))
         return {
             name: connection.execute(f'select * from marts."{name}" order by all').fetchall()
             for name in names

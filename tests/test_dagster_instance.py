@@ -33,6 +33,7 @@ import requests
 
 from orchestration.generator import generate
 from orchestration.settings import REPO_ROOT
+from tests.conftest import iter_marts
 
 AS_OF = "2026-06-30T00:00:00Z"
 BIN = Path(sys.executable).parent
@@ -307,13 +308,7 @@ def daily_run_config() -> dict:
 def mart_tables(warehouse: Path) -> dict[str, list[tuple]]:
     """Every mart's rows in a fixed order, the column names first."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        names = [
-            name
-            for (name,) in connection.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' order by table_name"
-            ).fetchall()
-        ]
+        names = list(iter_marts(connection))
         tables = {}
         for name in names:
             relation = connection.sql(f'select * from marts."{name}" order by all')

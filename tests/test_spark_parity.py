@@ -38,6 +38,7 @@ from orchestration.contract import TABLES
 from orchestration.defs.extract import extract_assets
 from orchestration.defs.resources import run_settings_resource
 from orchestration.generator import generate
+from tests.conftest import iter_marts
 
 pytestmark = [
     pytest.mark.spark,
@@ -153,13 +154,7 @@ def _run_dbt(target: str, environment: dict[str, str], work_dir: Path) -> None:
 def _read_duckdb_marts(path: Path) -> dict[str, Table]:
     connection = duckdb.connect(str(path), read_only=True)
     try:
-        names = [
-            name
-            for (name,) in connection.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' order by table_name"
-            ).fetchall()
-        ]
+        names = list(iter_marts(connection))
         marts = {}
         for name in names:
             result = connection.execute(f"select * from marts.{name}")
