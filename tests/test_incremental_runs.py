@@ -150,31 +150,16 @@ def _records_changed(previous: Path, landing: Path) -> Path:
     )
 
 
-def _double_columns(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    return {
-        name
-        for name, data_type in connection.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_catalog = 'incremental' and table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()
-        if data_type in ("DOUBLE", "FLOAT")
-    }
-
-
 def _differing_rows(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
     """Rows in one build and not the other (multisets); doubles compared to 1e-9."""
-    columns = [
-        name
-        for (name,) in connection.execute(
-            "select column_name from information_schema.columns where table_catalog = "
-            "'incremental' and table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, table],
-        ).fetchall()
-    ]
-    doubles = _double_columns(connection, schema, table)
+    columns = connection.execute(
+        "select column_name, data_type from information_schema.columns where table_catalog = "
+        "'incremental' and table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
     select = ", ".join(
-        f'round("{name}", 9) as "{name}"' if name in doubles else f'"{name}"' for name in columns
+        f'round("{name}", 9) as "{name}"' if data_type in ("DOUBLE", "FLOAT") else f'"{name}"'
+        for name, data_type in columns
     )
     left = f"select {select} from incremental.{schema}.{table}"
     right = f"select {select} from full_refresh.{schema}.{table}"
