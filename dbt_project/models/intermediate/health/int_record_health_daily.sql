@@ -8,10 +8,13 @@
 --   recency     = 0.5 ^ (days since the last activity / recency half-life)
 --   reciprocity = min(1, customer-initiated share / target share), averaged with
 --                 min(1, customer answers / team emails) when the team sent email.
--- Rolling sums use day-number range frames over a sparse day grid, never a join of every
--- day with every activity.
--- The window sorts millions of record-day rows, so records get a small integer key: sorting
--- by a 36-character id pair cost more than the window sums themselves.
+--
+-- Bounded memory at 10 million activities: running totals are taken only over the days on
+-- which something changes for a record (an activity or answer enters the window, or leaves
+-- it health_window_days later), and each change row is then spread over the score days up
+-- to the next change. A dense record x day grid under rolling windows needed more than
+-- 8 GB there. Records get a small integer key: sorting by 36-character ids cost more than
+-- the sums themselves.
 with applicable_records as (
     select
         record_type,
@@ -21,12 +24,22 @@ with applicable_records as (
     where not is_closed
 ),
 
+-- Weights as whole millionths: the window sums below add entries and subtract exits, which
+-- only returns exactly to zero in integer arithmetic.
 weights as (
-    select activity_type, weight from {{ ref('health_activity_weights') }}
+    select
+        activity_type,
+        cast(round(weight * 1000000) as {{ dbt.type_bigint() }}) as weight_millionths
+    from {{ ref('health_activity_weights') }}
 ),
 
-bands as (
-    select * from {{ ref('health_state_bands') }}
+-- Scores are whole numbers from 0 to 100 (a data test checks it), so each score's state is
+-- looked up by equality instead of a range join on every record-day.
+score_states as (
+    select scores.n as health_score, bands.health_state
+    from ({{ integers_below(101) }}) as scores
+    inner join {{ ref('health_state_bands') }} as bands
+        on scores.n between bands.min_score and bands.max_score
 ),
 
 completed as (
@@ -36,7 +49,7 @@ completed as (
         record_activities.activity_type,
         record_activities.initiated_by,
         {{ day_number('record_activities.activity_date') }} as day_number,
-        weights.weight
+        weights.weight_millionths
     from {{ ref('int_record_activities_joined') }} as record_activities
     inner join applicable_records
         on record_activities.record_type = applicable_records.record_type
@@ -57,110 +70,109 @@ customer_answers as (
     where replies.answered_by = 'customer'
 ),
 
-day_offsets as (
-    {{ integers_below(var('health_history_days')) }}
-),
+{%- set as_of_day_number = day_number(as_of_date()) %}
+{%- set first_score_day_number = '(' ~ as_of_day_number ~ ' - '
+    ~ (var('health_history_days') - 1) ~ ')' %}
+{%- set window_days = var('health_window_days') %}
+{#- Something on day e is in the window of day d when d - window_days < e <= d: it enters on
+    e and leaves on e + window_days. Only score days are output, so every change up to the
+    first score day folds onto it; what left the window before then never counts. #}
+{%- set in_window_by_first_score_day = 'day_number > ' ~ first_score_day_number ~ ' - ' ~ window_days %}
+{%- set leaves_by_as_of = 'day_number + ' ~ window_days ~ ' <= ' ~ as_of_day_number %}
 
-score_days as (
-    select
-        active_records.record_key,
-        {{ day_number(as_of_date()) }} - day_offsets.n as day_number
-    from (select distinct record_key from completed) as active_records
-    cross join day_offsets
-),
-
--- Activities, answers and (all-zero) score days, summed into one row per record and day:
--- one day per window peer group keeps the frames cheap. Days before the earliest window
--- only feed activities_to_date and the last activity day, so they fold into one row per
--- record the day before that window (its actual last activity day is kept aside).
-{%- set folded_day_number = day_number(as_of_date()) ~ ' - '
-    ~ (var('health_history_days') + var('health_window_days') - 1) %}
-day_events as (
+changes as (
     select
         record_key,
-        greatest(day_number, {{ folded_day_number }}) as day_number,
+        greatest(day_number, {{ first_score_day_number }}) as day_number,
         day_number as activity_day_number,
         1 as activity_count,
-        weight as weighted_activities,
-        case when initiated_by = 'team' then weight else 0 end as team_initiated_weighted,
-        case when initiated_by = 'customer' then weight else 0 end as customer_initiated_weighted,
-        case when activity_type = 'email' and initiated_by = 'team' then 1 else 0 end
-            as team_emails,
+        case when {{ in_window_by_first_score_day }} then 1 else 0 end as entered,
+        initiated_by,
+        activity_type,
+        weight_millionths,
         0 as customer_answers
     from completed
     union all
-    select record_key, greatest(day_number, {{ folded_day_number }}), null, 0, 0, 0, 0, 0, 1
-    from customer_answers
+    select
+        record_key, day_number + {{ window_days }}, null, 0, -1,
+        initiated_by, activity_type, weight_millionths, 0
+    from completed
+    where {{ in_window_by_first_score_day }} and {{ leaves_by_as_of }}
     union all
-    select record_key, day_number, null, 0, 0, 0, 0, 0, 0
-    from score_days
+    select
+        record_key, greatest(day_number, {{ first_score_day_number }}), null, 0, 0,
+        null, null, 0, 1
+    from customer_answers
+    where {{ in_window_by_first_score_day }}
+    union all
+    select record_key, day_number + {{ window_days }}, null, 0, 0, null, null, 0, -1
+    from customer_answers
+    where {{ in_window_by_first_score_day }} and {{ leaves_by_as_of }}
+    union all
+    -- Every active record has a row on the first score day, with or without a change.
+    select distinct record_key, {{ first_score_day_number }}, null, 0, 0, null, null, 0, 0
+    from completed
 ),
 
-grid as (
+change_days as (
     select
         record_key,
         day_number,
         max(activity_day_number) as last_activity_day_number,
         sum(activity_count) as activity_count,
-        sum(weighted_activities) as weighted_activities,
-        sum(team_initiated_weighted) as team_initiated_weighted,
-        sum(customer_initiated_weighted) as customer_initiated_weighted,
-        sum(team_emails) as team_emails,
-        sum(customer_answers) as customer_answers,
-        day_number between {{ day_number(as_of_date()) }} - {{ var('health_history_days') - 1 }}
-            and {{ day_number(as_of_date()) }} as is_score_day
-    from day_events
+        sum(entered * weight_millionths) as weighted_activities,
+        sum(case when initiated_by = 'team' then entered * weight_millionths else 0 end)
+            as team_initiated_weighted,
+        sum(case when initiated_by = 'customer' then entered * weight_millionths else 0 end)
+            as customer_initiated_weighted,
+        sum(case when activity_type = 'email' and initiated_by = 'team' then entered else 0 end)
+            as team_emails,
+        sum(customer_answers) as customer_answers
+    from changes
     group by record_key, day_number
 ),
 
+-- Running totals over change days: everything so far for activities_to_date and the last
+-- activity day; entries minus exits for the window sums. Each row holds until the next.
 rolling as (
     select
         record_key,
         day_number,
-        is_score_day,
-        sum(activity_count) over all_before as activities_to_date,
-        max(last_activity_day_number) over all_before as last_activity_day_number,
-        sum(weighted_activities) over in_window as window_weighted_activities,
-        sum(team_initiated_weighted) over in_window as window_team_initiated,
-        sum(customer_initiated_weighted) over in_window as window_customer_initiated,
-        sum(team_emails) over in_window as window_team_emails,
-        sum(customer_answers) over in_window as window_customer_answers
-    from grid
+        lead(day_number) over to_date_order as next_day_number,
+        sum(activity_count) over to_date as activities_to_date,
+        max(last_activity_day_number) over to_date as last_activity_day_number,
+        sum(weighted_activities) over to_date as window_weighted_millionths,
+        sum(team_initiated_weighted) over to_date as window_team_initiated,
+        sum(customer_initiated_weighted) over to_date as window_customer_initiated,
+        sum(team_emails) over to_date as window_team_emails,
+        sum(customer_answers) over to_date as window_customer_answers
+    from change_days
     window
-        all_before as (
+        to_date_order as (partition by record_key order by day_number),
+        to_date as (
             partition by record_key
             order by day_number
-            range between unbounded preceding and current row
-        ),
-        in_window as (
-            partition by record_key
-            order by day_number
-            range between {{ var('health_window_days') - 1 }} preceding and current row
+            rows between unbounded preceding and current row
         )
 ),
 
-components as (
+-- The components that stay the same until the next change.
+span_components as (
     select
         record_key,
         day_number,
+        next_day_number,
         activities_to_date,
+        last_activity_day_number,
         least(
             1.0,
-            window_weighted_activities
-            / ({{ var('health_window_days') }} / {{ var('health_expected_interval_days') }})
+            window_weighted_millionths / 1000000.0
+            / ({{ window_days }} / {{ var('health_expected_interval_days') }})
         ) as frequency_component,
-        case
-            when last_activity_day_number is null then 0.0
-            else power(
-                0.5,
-                (day_number - last_activity_day_number)
-                / {{ var('health_recency_half_life_days') }}
-            )
-        end as recency_component,
         case
             when window_team_initiated + window_customer_initiated > 0 then least(
                 1.0,
-                window_customer_initiated
+                cast(window_customer_initiated as double)
                 / (window_team_initiated + window_customer_initiated)
                 / {{ var('health_target_customer_share') }}
             )
@@ -171,7 +183,23 @@ components as (
                 then least(1.0, cast(window_customer_answers as double) / window_team_emails)
         end as answer_component
     from rolling
-    where is_score_day
+),
+
+-- Each change row holds on the score days from its day to the day before the next change.
+score_days as (
+    select
+        record_key,
+        {{ integers_from_to('day_number', 'coalesce(next_day_number, ' ~ as_of_day_number ~ ' + 1) - 1') }}
+            as day_number,
+        activities_to_date,
+        last_activity_day_number,
+        frequency_component,
+        case
+            when answer_component is null then initiative_component
+            else (initiative_component + answer_component) / 2
+        end as reciprocity_component
+    from span_components
+    where day_number <= {{ as_of_day_number }}
 ),
 
 scored as (
@@ -180,12 +208,16 @@ scored as (
         day_number,
         activities_to_date,
         frequency_component,
-        recency_component,
         case
-            when answer_component is null then initiative_component
-            else (initiative_component + answer_component) / 2
-        end as reciprocity_component
-    from components
+            when last_activity_day_number is null then 0.0
+            else power(
+                0.5,
+                (day_number - last_activity_day_number)
+                / {{ var('health_recency_half_life_days') }}
+            )
+        end as recency_component,
+        reciprocity_component
+    from score_days
 ),
 
 with_scores as (
@@ -212,7 +244,7 @@ final as (
         with_scores.health_score,
         case
             when with_scores.health_score is null then 'not_enough_info'
-            else bands.health_state
+            else score_states.health_state
         end as health_state,
         cast(with_scores.activities_to_date as {{ dbt.type_bigint() }}) as activities_to_date,
         cast(with_scores.frequency_component as double) as frequency_component,
@@ -221,8 +253,8 @@ final as (
     from with_scores
     inner join applicable_records
         on with_scores.record_key = applicable_records.record_key
-    left join bands
-        on with_scores.health_score between bands.min_score and bands.max_score
+    left join score_states
+        on with_scores.health_score = score_states.health_score
 )
 
 select * from final
