@@ -81,6 +81,8 @@ class RunMeasurement:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     slowest_models: list[tuple[str, float]] = field(default_factory=list)
     rows_per_mart: dict[str, int] = field(default_factory=dict)
+    # Thread-seconds dbt spent in models and in data tests (two threads overlap).
+    dbt_node_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def landing_for(activities: int) -> Path:
@@ -194,7 +196,9 @@ def run_jobs(label: str, landing: Path, warehouse: Path, export_dir: Path) -> Ru
                 )
     measurement.wall_seconds = time.time() - started_at
     measurement.peak_gib = memory.peak_bytes / 2**30
-    measurement.slowest_models = slowest_dbt_models(since=started_at)
+    timings = dbt_node_timings(since=started_at)
+    measurement.slowest_models = sorted(timings["model"].items(), key=lambda item: -item[1])[:8]
+    measurement.dbt_node_seconds = {kind: sum(nodes.values()) for kind, nodes in timings.items()}
     measurement.rows_per_mart = rows_per_mart(warehouse)
     return measurement
 
@@ -217,16 +221,17 @@ def stage_of(step_key: str) -> str:
     return "dbt daily build"
 
 
-def slowest_dbt_models(since: float, top: int = 8) -> list[tuple[str, float]]:
-    timings: dict[str, float] = {}
+def dbt_node_timings(since: float) -> dict[str, dict[str, float]]:
+    """Seconds per model and per data test, from the run_results.json of dbt runs since."""
+    timings: dict[str, dict[str, float]] = {"model": {}, "test": {}}
     for results_file in DBT_TARGET.glob("*/run_results.json"):
         if results_file.stat().st_mtime < since:
             continue
         for result in json.loads(results_file.read_text())["results"]:
-            if result["unique_id"].startswith("model."):
-                name = result["unique_id"].split(".")[-1]
-                timings[name] = timings.get(name, 0.0) + result["execution_time"]
-    return sorted(timings.items(), key=lambda item: -item[1])[:top]
+            kind, *_, name = result["unique_id"].split(".")
+            if kind in timings:
+                timings[kind][name] = timings[kind].get(name, 0.0) + result["execution_time"]
+    return timings
 
 
 def rows_per_mart(warehouse: Path) -> dict[str, int]:
@@ -289,6 +294,10 @@ def render_report(results: dict[int, tuple[RunMeasurement, RunMeasurement]]) -> 
             f"## {activities:,} activities",
             "",
             f"Incremental / full: {incremental.wall_seconds / full.wall_seconds:.0%}.",
+            "",
+            f"dbt thread-seconds (full refresh, two threads): models "
+            f"{full.dbt_node_seconds.get('model', 0):.0f}, data tests "
+            f"{full.dbt_node_seconds.get('test', 0):.0f}.",
             "",
             "Slowest dbt models (full refresh, seconds):",
             "",
