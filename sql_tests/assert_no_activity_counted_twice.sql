@@ -1,27 +1,14 @@
 -- Cross-model truth (KPI_SPEC section 2, "an activity links to a record at most once"):
--- 1. no (record, activity) pair appears twice in int_record_activities_joined;
--- 2. per record, the six direction counts of mart_relationship_kpis add up to no more than
---    the distinct completed linked activities (each counts in at most one direction).
--- Returns one row per violation, with the check that failed.
+-- per record, the six direction counts of mart_relationship_kpis add up to no more than
+-- the distinct completed linked activities (each counts in at most one direction). That no
+-- (record, activity) pair appears twice is the unique_combination test of
+-- int_record_activities_joined. Returns one row per violation.
 with record_activities as (
     select * from {{ ref('int_record_activities_joined') }}
 ),
 
 kpis as (
     select * from {{ ref('mart_relationship_kpis') }}
-),
-
-duplicate_pairs as (
-    select
-        'duplicate_record_activity' as failed_check,
-        record_type,
-        record_id,
-        activity_id,
-        count(*) as observed,
-        1 as allowed
-    from record_activities
-    group by record_type, record_id, activity_id
-    having count(*) > 1
 ),
 
 distinct_completed as (
@@ -36,10 +23,8 @@ distinct_completed as (
 
 over_counted as (
     select
-        'direction_counts_exceed_activities' as failed_check,
         kpis.record_type,
         kpis.record_id,
-        cast(null as {{ dbt.type_string() }}) as activity_id,
         kpis.emails_sent + kpis.emails_received + kpis.meetings_sent
             + kpis.meetings_received + kpis.phone_calls_made + kpis.phone_calls_received
             as observed,
@@ -53,6 +38,4 @@ over_counted as (
         > coalesce(distinct_completed.completed_activities, 0)
 )
 
-select * from duplicate_pairs
-union all
 select * from over_counted

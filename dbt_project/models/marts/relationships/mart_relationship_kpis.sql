@@ -1,26 +1,51 @@
 -- One row per account, contact, lead and opportunity with every basic insight of
 -- KPI_SPEC section 3, as of T. Records without activity get zeros, not missing rows.
+-- Each CTE below reads its table once, with only the columns it needs: DuckDB copies a
+-- CTE read more than once in full before reading it (31M activity rows at 10M activities).
 with records as (
     select * from {{ ref('int_records_unioned') }}
-),
-
-record_activities as (
-    select * from {{ ref('int_record_activities_joined') }}
 ),
 
 responses as (
     select * from {{ ref('int_record_responses_aggregated') }}
 ),
 
-health_daily as (
-    select * from {{ ref('int_record_health_daily') }}
+health_now as (
+    select record_type, record_id, health_score, health_state
+    from {{ ref('int_record_health_daily') }}
+    where score_date = {{ as_of_date() }}
+),
+
+health_before as (
+    select record_type, record_id, health_score
+    from {{ ref('int_record_health_daily') }}
+    where score_date = cast(
+        {{ dbt.dateadd('day', -var('health_trend_days'), as_of_date()) }} as date
+    )
 ),
 
 completed as (
-    select * from record_activities
+    select
+        record_type,
+        record_id,
+        activity_type,
+        initiated_by,
+        activity_at,
+        team_minutes,
+        customer_minutes,
+        is_email_followed,
+        open_count,
+        reply_count,
+        has_threaded_answer,
+        links_clicked_count,
+        attachment_open_count
+    from {{ ref('int_record_activities_joined') }}
     where activity_status = 'completed'
 ),
 
+-- Counts, time spent, and email engagement: only emails the team sent with tracking on
+-- (isemailfollowed) count towards engagement.
+{%- set followed_email = "activity_type = 'email' and initiated_by = 'team' and is_email_followed" %}
 activity_counts as (
     select
         record_type,
@@ -29,67 +54,43 @@ activity_counts as (
         sum(team_minutes) as time_spent_by_team_minutes,
         sum(customer_minutes) as time_spent_by_customer_minutes,
         max(case when initiated_by = 'team' then activity_at end) as last_sent_at,
-        max(case when initiated_by = 'customer' then activity_at end) as last_received_at
-    from completed
-    group by record_type, record_id
-),
-
--- Email engagement: only emails the team sent with tracking on (isemailfollowed).
-followed_emails as (
-    select
-        record_type,
-        record_id,
-        count(*) as followed_emails,
-        sum(case when open_count > 0 then 1 else 0 end) as emails_opened,
-        sum(case when reply_count > 0 or has_threaded_answer then 1 else 0 end) as emails_replied,
-        sum(case when links_clicked_count > 0 then 1 else 0 end) as emails_link_clicked,
-        sum(case when attachment_open_count > 0 then 1 else 0 end) as emails_attachment_viewed
-    from completed
-    where activity_type = 'email'
-        and initiated_by = 'team'
-        and is_email_followed
-    group by record_type, record_id
-),
-
-health_now as (
-    select record_type, record_id, health_score, health_state
-    from health_daily
-    where score_date = {{ as_of_date() }}
-),
-
-health_before as (
-    select record_type, record_id, health_score
-    from health_daily
-    where score_date = cast(
-        {{ dbt.dateadd('day', -var('health_trend_days'), as_of_date()) }} as date
-    )
-),
-
-last_interaction_times as (
-    select record_type, record_id, max(activity_at) as activity_at
+        max(case when initiated_by = 'customer' then activity_at end) as last_received_at,
+        max(activity_at) as last_interaction_at,
+        sum(case when {{ followed_email }} then 1 else 0 end) as followed_emails,
+        sum(case when {{ followed_email }} and open_count > 0 then 1 else 0 end)
+            as emails_opened,
+        sum(
+            case when {{ followed_email }} and (reply_count > 0 or has_threaded_answer) then 1
+            else 0 end
+        ) as emails_replied,
+        sum(case when {{ followed_email }} and links_clicked_count > 0 then 1 else 0 end)
+            as emails_link_clicked,
+        sum(case when {{ followed_email }} and attachment_open_count > 0 then 1 else 0 end)
+            as emails_attachment_viewed
     from completed
     group by record_type, record_id
 ),
 
 -- Same instant: the smaller activity id wins (KPI_SPEC section 3). Only the activities at
--- each record's latest instant are ranked, not every completed activity (a 3M-row sort).
+-- each record's latest instant are ranked, not every completed activity.
 last_interactions as (
     select
-        completed.record_type,
-        completed.record_id,
-        completed.activity_at,
-        completed.activity_type,
-        completed.subject,
-        completed.activity_id,
+        latest.record_type,
+        latest.record_id,
+        latest.activity_at,
+        latest.activity_type,
+        latest.subject,
+        latest.activity_id,
         row_number() over (
-            partition by completed.record_type, completed.record_id
-            order by completed.activity_id asc
+            partition by latest.record_type, latest.record_id
+            order by latest.activity_id asc
         ) as recency_rank
-    from completed
-    inner join last_interaction_times
-        on completed.record_type = last_interaction_times.record_type
-        and completed.record_id = last_interaction_times.record_id
-        and completed.activity_at = last_interaction_times.activity_at
+    from {{ ref('int_record_activities_joined') }} as latest
+    inner join activity_counts
+        on latest.record_type = activity_counts.record_type
+        and latest.record_id = activity_counts.record_id
+        and latest.activity_at = activity_counts.last_interaction_at
+    where latest.activity_status = 'completed'
 ),
 
 next_interactions as (
@@ -104,7 +105,7 @@ next_interactions as (
             partition by record_type, record_id
             order by activity_at asc, activity_id asc
         ) as upcoming_rank
-    from record_activities
+    from {{ ref('int_record_activities_joined') }}
     where activity_status = 'future'
         and activity_at is not null
 ),
@@ -123,11 +124,11 @@ counts_filled as (
         coalesce(activity_counts.time_spent_by_team_minutes, 0) as time_spent_by_team_minutes,
         coalesce(activity_counts.time_spent_by_customer_minutes, 0)
             as time_spent_by_customer_minutes,
-        coalesce(followed_emails.followed_emails, 0) as followed_emails,
-        coalesce(followed_emails.emails_opened, 0) as emails_opened,
-        coalesce(followed_emails.emails_replied, 0) as emails_replied,
-        coalesce(followed_emails.emails_link_clicked, 0) as emails_link_clicked,
-        coalesce(followed_emails.emails_attachment_viewed, 0) as emails_attachment_viewed,
+        coalesce(activity_counts.followed_emails, 0) as followed_emails,
+        coalesce(activity_counts.emails_opened, 0) as emails_opened,
+        coalesce(activity_counts.emails_replied, 0) as emails_replied,
+        coalesce(activity_counts.emails_link_clicked, 0) as emails_link_clicked,
+        coalesce(activity_counts.emails_attachment_viewed, 0) as emails_attachment_viewed,
         activity_counts.last_sent_at,
         activity_counts.last_received_at,
         records.is_closed
@@ -135,9 +136,6 @@ counts_filled as (
     left join activity_counts
         on records.record_type = activity_counts.record_type
         and records.record_id = activity_counts.record_id
-    left join followed_emails
-        on records.record_type = followed_emails.record_type
-        and records.record_id = followed_emails.record_id
 ),
 
 final as (
