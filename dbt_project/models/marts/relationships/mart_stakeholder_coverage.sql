@@ -18,10 +18,6 @@ activities as (
     select * from {{ ref('int_activities_classified') }}
 ),
 
-parties as (
-    select * from {{ ref('int_activity_parties_sided') }}
-),
-
 open_opportunities as (
     select
         opportunity_id,
@@ -72,10 +68,11 @@ completed_activities as (
         and activity_at is not null
 ),
 
--- Activities where someone from the team took part in a qualifying role.
+-- Activities where someone from the team took part in a qualifying role. The party table
+-- is read here and below, each time once: DuckDB would copy a shared CTE of it in full.
 team_activities as (
     select distinct activity_id
-    from parties
+    from {{ ref('int_activity_parties_sided') }}
     where links_to_records
         and side = 'team'
         and party_id is not null
@@ -90,7 +87,7 @@ contact_parties as (
     select distinct
         parties.activity_id,
         parties.party_id as contact_id
-    from parties
+    from {{ ref('int_activity_parties_sided') }} as parties
     inner join stakeholder_contacts
         on parties.party_id = stakeholder_contacts.contact_id
     where parties.links_to_records
