@@ -138,43 +138,41 @@ account_rollup_links as (
     where regarded_records.record_type in ('contact', 'opportunity', 'lead')
 ),
 
--- No distinct in the person links: the final group by deduplicates every link once.
-customer_person_matches as (
+-- Customer people of contacts and accounts link directly. No distinct in the person
+-- links: the final group by deduplicates every link once.
+direct_person_links as (
     select
-        customer_people.record_type,
         customer_people.record_key,
-        linking_parties.activity_key
+        linking_parties.activity_key,
+        3 as link_priority
     from linking_parties
     inner join keyed_people_of_interest as customer_people
         on linking_parties.person_key = customer_people.person_key
     where linking_parties.side = 'customer'
         and customer_people.side = 'customer'
+        and customer_people.record_type in ('contact', 'account')
 ),
 
 -- Opportunities and leads also need one of their team people in the activity. Checked
 -- per candidate link through (activity, person) keys, never user x all their records.
-team_confirmed_matches as (
+team_confirmed_links as (
     select
-        customer_person_matches.record_key,
-        customer_person_matches.activity_key
-    from customer_person_matches
+        customer_people.record_key,
+        customer_parties.activity_key,
+        3 as link_priority
+    from linking_parties as customer_parties
+    inner join keyed_people_of_interest as customer_people
+        on customer_parties.person_key = customer_people.person_key
+        and customer_people.side = 'customer'
+        and customer_people.record_type in ('opportunity', 'lead')
     inner join linking_parties as team_parties
-        on customer_person_matches.activity_key = team_parties.activity_key
+        on customer_parties.activity_key = team_parties.activity_key
         and team_parties.side = 'team'
     inner join keyed_people_of_interest as team_people
-        on customer_person_matches.record_key = team_people.record_key
+        on customer_people.record_key = team_people.record_key
         and team_parties.person_key = team_people.person_key
         and team_people.side = 'team'
-    where customer_person_matches.record_type in ('opportunity', 'lead')
-),
-
-person_links as (
-    select record_key, activity_key, 3 as link_priority
-    from customer_person_matches
-    where record_type in ('contact', 'account')
-    union all
-    select record_key, activity_key, 3 as link_priority
-    from team_confirmed_matches
+    where customer_parties.side = 'customer'
 ),
 
 all_links as (
@@ -182,7 +180,9 @@ all_links as (
     union all
     select * from account_rollup_links
     union all
-    select * from person_links
+    select * from direct_person_links
+    union all
+    select * from team_confirmed_links
 ),
 
 keyed_links as (
