@@ -7,8 +7,22 @@ with activities as (
     select * from {{ ref('int_activities_classified') }}
 ),
 
-parties as (
-    select * from {{ ref('int_activity_parties_sided') }}
+-- The parties are imported once per side, so neither import is a shared CTE that an
+-- engine materializes in full (DuckDB copies every party row for a CTE used twice).
+team_party_rows as (
+    select activity_id, party_id, participation_role
+    from {{ ref('int_activity_parties_sided') }}
+    where links_to_records
+        and party_type = 'systemuser'
+        and party_id is not null
+),
+
+contact_party_rows as (
+    select activity_id, party_id, participation_role
+    from {{ ref('int_activity_parties_sided') }}
+    where links_to_records
+        and party_type = 'contact'
+        and party_id is not null
 ),
 
 contacts as (
@@ -38,10 +52,7 @@ team_parties as (
         activity_id,
         party_id as user_id,
         max(case when participation_role = 'sender' then 1 else 0 end) as is_sender
-    from parties
-    where links_to_records
-        and party_type = 'systemuser'
-        and party_id is not null
+    from team_party_rows
     group by activity_id, party_id
 ),
 
@@ -50,10 +61,7 @@ contact_parties as (
         activity_id,
         party_id as contact_id,
         max(case when participation_role = 'sender' then 1 else 0 end) as is_sender
-    from parties
-    where links_to_records
-        and party_type = 'contact'
-        and party_id is not null
+    from contact_party_rows
     group by activity_id, party_id
 ),
 

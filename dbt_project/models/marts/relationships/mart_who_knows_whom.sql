@@ -7,8 +7,22 @@ with activities as (
     select * from {{ ref('int_activities_classified') }}
 ),
 
-parties as (
-    select * from {{ ref('int_activity_parties_sided') }}
+-- The parties are imported once per side, so neither import is a shared CTE that an
+-- engine materializes in full (DuckDB copies every party row for a CTE used twice).
+team_party_rows as (
+    select activity_id, party_id
+    from {{ ref('int_activity_parties_sided') }}
+    where links_to_records
+        and party_type = 'systemuser'
+        and party_id is not null
+),
+
+people_party_rows as (
+    select activity_id, party_type, party_id
+    from {{ ref('int_activity_parties_sided') }}
+    where links_to_records
+        and party_type in ('contact', 'lead')
+        and party_id is not null
 ),
 
 records as (
@@ -37,10 +51,7 @@ team_parties as (
     select distinct
         activity_id,
         party_id as user_id
-    from parties
-    where links_to_records
-        and party_type = 'systemuser'
-        and party_id is not null
+    from team_party_rows
 ),
 
 people_parties as (
@@ -48,10 +59,7 @@ people_parties as (
         activity_id,
         party_type as record_type,
         party_id as record_id
-    from parties
-    where links_to_records
-        and party_type in ('contact', 'lead')
-        and party_id is not null
+    from people_party_rows
 ),
 
 pair_activities as (
