@@ -37,7 +37,7 @@ weights as (
 -- looked up by equality instead of a range join on every record-day.
 score_states as (
     select scores.n as health_score, bands.health_state
-    from ({{ integers_below(101) }}) as scores
+    from (select {{ integers_from_to(0, 100) }} as n) as scores
     inner join {{ ref('health_state_bands') }} as bands
         on scores.n between bands.min_score and bands.max_score
 ),
