@@ -14,7 +14,9 @@ are set-based SQL, never a Python loop over rows, and the good path reads the so
 1. create the new table and insert the rows with strict conversions (a bad value raises);
 2. on the new table (DuckDB storage scans much faster than the source files): empty keys,
    repeated keys on 64-bit hashes, and only if hashes repeat the exact queries that
-   name the duplicate or delete the rows a newer `modifiedon` supersedes;
+   name the duplicate or delete the rows a newer `modifiedon` supersedes; then delete
+   the rows a landing tool flags deleted (`_drop_flagged_deleted`) and refuse to leave
+   the table empty when it held rows (`_EmptyInput`);
 3. commit. Only when step 1 fails does a diagnostic try_cast scan of the source find the
    first bad value of every column for the error message.
 
