@@ -316,24 +316,29 @@ def test_escape_glob() -> None:
 # --- corrupt files -------------------------------------------------------------------------
 
 
-def corrupt_a_page_header(path: Path) -> None:
-    """Overwrite the middle column's first page header with absurd page sizes."""
+def corrupt_a_page_header(path: Path, damage: str) -> None:
+    """Overwrite the middle column's first page header: absurd page sizes, or 0xff bytes
+    (DuckDB then fails with an IO error or a bare "don't know what type")."""
     metadata = pq.ParquetFile(path).metadata
     column = metadata.row_group(0).column(USER_COLUMNS.index("fullname"))
     offset = column.dictionary_page_offset or column.data_page_offset
     data = bytearray(path.read_bytes())
-    huge = [0x15, 0xFE, 0xFF, 0xFF, 0xFF, 0x0F]  # field 2/3 (page sizes): ~2 GB
-    data[offset : offset + 14] = bytes([0x15, 0x00, *huge, *huge])
+    if damage == "sizes":
+        huge = [0x15, 0xFE, 0xFF, 0xFF, 0xFF, 0x0F]  # field 2/3 (page sizes): ~2 GB
+        data[offset : offset + 14] = bytes([0x15, 0x00, *huge, *huge])
+    else:
+        data[offset : offset + 40] = bytes([0xFF] * 40)
     path.write_bytes(bytes(data))
 
 
-def test_a_corrupt_parquet_file_is_named(landing: Path, warehouse: Path) -> None:
+@pytest.mark.parametrize("damage", ["sizes", "garbage"])
+def test_a_corrupt_parquet_file_is_named(landing: Path, warehouse: Path, damage: str) -> None:
     folder = landing / "systemuser"
     folder.mkdir()
     keys = [f"u{i:04d}" for i in range(500)]
     pq.write_table(user_arrow(keys[:250]), folder / "part-1.parquet")
     pq.write_table(user_arrow(keys[250:]), folder / "part-2.parquet")
-    corrupt_a_page_header(folder / "part-2.parquet")
+    corrupt_a_page_header(folder / "part-2.parquet", damage)
 
     with pytest.raises(LandingDataError) as failure:
         load(landing, warehouse)
