@@ -47,6 +47,7 @@ import duckdb
 from orchestration.contract import TableContract
 from orchestration.sources.dataverse import LOOKUP_TYPE_COLUMNS
 from orchestration.sources.files import LandingDataError
+from orchestration.sources.landing import escape_glob
 from orchestration.sources.raw_loader import (
     SOURCE_FILE_COLUMN,
     SOURCE_ROW_COLUMN,
@@ -213,11 +214,6 @@ def _interval_partitions(
     return newest, files
 
 
-def _escape_glob(path: str) -> str:
-    # DuckDB expands *, ? and [...] in paths: match only this file (see sources.landing).
-    return re.sub(r"([\[*?])", r"[\1]", path)
-
-
 def _records_sql(entity: ModelEntity, files: list[tuple[Path, ModelEntity]]) -> str:
     """Every record of every partition, with columns c0..cN of `entity` and lineage.
 
@@ -243,7 +239,7 @@ def _records_sql(entity: ModelEntity, files: list[tuple[Path, ModelEntity]]) -> 
         selects.append(
             f"select {index} as _file_index, {quote_literal(str(path))} as {SOURCE_FILE_COLUMN}, "
             f"row_number() over () as {SOURCE_ROW_COLUMN}, {', '.join(placed + [_OVERFLOW])} "
-            f"from read_csv({quote_literal(_escape_glob(str(path)))}, header = false, "
+            f"from read_csv({quote_literal(escape_glob(str(path)))}, header = false, "
             f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {spec}, "
             f"null_padding = true, strict_mode = false, parallel = false)"
         )
