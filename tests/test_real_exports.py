@@ -237,6 +237,19 @@ def test_a_byte_the_declared_encoding_lacks_names_its_line(
         load(landing, warehouse, encoding="cp1252")
 
 
+def test_errors_in_a_transcoded_file_name_the_landing_file(landing: Path, warehouse: Path) -> None:
+    """DuckDB reads a UTF-8 copy; its errors must still name the file the user landed."""
+    path = write_csv(landing / "systemuser.csv", [user("u1", "Zoë"), user("u2")], "cp1252")
+    path.write_bytes(path.read_bytes() + 'u3,"Noël,x\n'.encode("cp1252"))  # open quote
+
+    with pytest.raises(LandingDataError) as failure:
+        load(landing, warehouse, encoding="cp1252")
+
+    assert f"table 'systemuser', file '{path}', line 4" in str(failure.value)
+    assert "ra-landing-utf8" not in str(failure.value)
+    assert failure.value.file == str(path)
+
+
 def test_transcode_to_utf8_streams_any_codec(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes("a,b\n1,Grüße\n".encode("utf-16"))
