@@ -7,6 +7,11 @@ RA_AS_OF        ISO-8601 UTC instant every KPI is computed as of (default: now)
 RA_SOURCE       where raw rows come from: files (default), dataverse or synapse_link
                 (synapse_link reads the export folder named by RA_LANDING_DIR)
 
+RA_LANDING_ENCODING    encoding of landing CSV files: any Python codec name (default utf-8;
+                       cp1252 for files saved by Excel on Windows)
+RA_ALLOW_EMPTY_TABLES  tables a run may empty (comma-separated names, or `all`); by default a
+                       table that holds rows and finds none stops the run
+
 RA_RAW_PARQUET_DIR  a local folder; when set, each extract asset also writes its raw.<table>
                     as Parquet to <folder>/<table>/, the input of the dbt `spark` target.
                     Unset (default): nothing is written, a DuckDB-only run pays nothing.
@@ -23,10 +28,13 @@ The secret and the token are kept out of `repr(Settings)`, so a logged Settings 
 
 from __future__ import annotations
 
+import codecs
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from orchestration.contract import TABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LANDING_DIR = REPO_ROOT / "data" / "landing"
@@ -78,6 +86,33 @@ def parse_raw_parquet_dir(text: str | None) -> Path | None:
     return Path(text).resolve()
 
 
+def parse_landing_encoding(text: str | None) -> str:
+    """RA_LANDING_ENCODING as a Python codec name (default utf-8), checked when read."""
+    name = (text or "").strip() or "utf-8"
+    try:
+        codecs.lookup(name)
+    except LookupError as error:
+        raise ValueError(
+            f"RA_LANDING_ENCODING={text!r} is not an encoding Python knows; "
+            "use e.g. utf-8, cp1252 or latin-1"
+        ) from error
+    return name
+
+
+def parse_allow_empty_tables(text: str | None) -> frozenset[str]:
+    """RA_ALLOW_EMPTY_TABLES as contract table names, or {"all"}; unknown names fail."""
+    names = frozenset(name.strip().lower() for name in (text or "").split(",") if name.strip())
+    if "all" in names:
+        return frozenset({"all"})
+    unknown = sorted(names - set(TABLES))
+    if unknown:
+        raise ValueError(
+            f"RA_ALLOW_EMPTY_TABLES names unknown table(s) {', '.join(unknown)}; "
+            f"use contract table names ({', '.join(TABLES)}) or all"
+        )
+    return names
+
+
 def _text(value: str | None) -> str | None:
     # A value pasted with a trailing newline would otherwise break an HTTP header.
     value = (value or "").strip()
@@ -92,6 +127,8 @@ class Settings:
     as_of: datetime
     source: str = "files"
     raw_parquet_dir: Path | None = None
+    landing_encoding: str = "utf-8"
+    allow_empty_tables: frozenset[str] = frozenset()
     dataverse_url: str | None = None
     dataverse_tenant_id: str | None = None
     dataverse_client_id: str | None = None
@@ -108,9 +145,15 @@ class Settings:
             as_of=parse_as_of(env.get("RA_AS_OF")),
             source=parse_source(env.get("RA_SOURCE")),
             raw_parquet_dir=parse_raw_parquet_dir(env.get("RA_RAW_PARQUET_DIR")),
+            landing_encoding=parse_landing_encoding(env.get("RA_LANDING_ENCODING")),
+            allow_empty_tables=parse_allow_empty_tables(env.get("RA_ALLOW_EMPTY_TABLES")),
             dataverse_url=_text(env.get("RA_DATAVERSE_URL")),
             dataverse_tenant_id=_text(env.get("RA_DATAVERSE_TENANT_ID")),
             dataverse_client_id=_text(env.get("RA_DATAVERSE_CLIENT_ID")),
             dataverse_client_secret=_text(env.get("RA_DATAVERSE_CLIENT_SECRET")),
             dataverse_token=_text(env.get("RA_DATAVERSE_TOKEN")),
         )
+
+    def allows_empty(self, table: str) -> bool:
+        """Whether RA_ALLOW_EMPTY_TABLES lets a run empty `table` (see load_raw_table)."""
+        return "all" in self.allow_empty_tables or table in self.allow_empty_tables

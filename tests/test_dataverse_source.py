@@ -30,7 +30,7 @@ from orchestration.generator.output import ARROW_TYPES
 from orchestration.settings import Settings
 from orchestration.sources import dataverse as dv
 from orchestration.sources.files import LandingDataError, find_landing_files
-from orchestration.sources.raw_loader import load_landing_files
+from orchestration.sources.landing import load_landing_files
 from orchestration.sources.state import read_delta_link
 from tests.conftest import SAMPLE_AS_OF, iter_marts, materialize_everything
 from tests.dataverse_server import FakeDataverse, Fault, read_generated
@@ -328,6 +328,44 @@ def test_a_table_without_change_tracking_is_read_in_full_every_run(
     assert (first.mode, second.mode) == (dv.MODE_UNTRACKED, dv.MODE_UNTRACKED)
     assert raw_rows(warehouse, "connectionrole") == expected_rows(server, "connectionrole")
     assert state(warehouse, "connectionrole") is None
+
+
+def test_a_full_read_that_finds_nothing_keeps_raw(server: FakeDataverse, warehouse: Path) -> None:
+    """Every connection role gone from a full read: suspicious, so raw keeps its rows
+    until RA_ALLOW_EMPTY_TABLES says so; a delta round deleting them all is the CRM's word."""
+    from tests import dataverse_server
+
+    dataverse_server.UNTRACKED.add("connectionroles")
+    try:
+        extract(warehouse, server, "connectionrole")
+        before = raw_rows(warehouse, "connectionrole")
+        for key in list(server.rows["connectionroles"]):
+            server.delete("connectionrole", key)
+        with pytest.raises(LandingDataError) as failure:
+            extract(warehouse, server, "connectionrole")
+        assert raw_rows(warehouse, "connectionrole") == before
+        with client_for(server) as client:
+            emptied = dv.extract_table(
+                connector(warehouse), TABLES["connectionrole"], client, allow_empty=True
+            )
+    finally:
+        dataverse_server.UNTRACKED.discard("connectionroles")
+    assert str(failure.value).startswith(
+        "raw load failed: table 'connectionrole': no rows found in a full read of "
+        f"dataverse:connectionroles, but raw.connectionrole holds {len(before)} rows"
+    )
+    assert (emptied.load.rows_loaded, emptied.load.previous_rows) == (0, len(before))
+
+
+def test_a_delta_round_may_delete_every_row(server: FakeDataverse, warehouse: Path) -> None:
+    extract(warehouse, server, "connectionrole")
+    for key in list(server.rows["connectionroles"]):
+        server.delete("connectionrole", key)
+
+    result = extract(warehouse, server, "connectionrole")
+
+    assert (result.mode, result.load.rows_loaded) == (dv.MODE_INCREMENTAL, 0)
+    assert raw_rows(warehouse, "connectionrole") == []
 
 
 # --- failures leave raw as it was -------------------------------------------------------

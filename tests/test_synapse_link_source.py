@@ -24,7 +24,7 @@ from orchestration.defs.extract import build_extract_asset
 from orchestration.defs.resources import RunSettingsResource
 from orchestration.generator import generate
 from orchestration.sources.files import LandingDataError, find_landing_files
-from orchestration.sources.raw_loader import load_landing_files
+from orchestration.sources.landing import load_landing_files
 from orchestration.sources.synapse_link import load_synapse_link_table, read_model
 
 SYSTEM_COLUMNS = ["Id", "SinkCreatedOn", "SinkModifiedOn"]
@@ -273,3 +273,100 @@ def test_materialize_extract_asset_from_synapse_link(
         str(export / "contact" / "2025.csv"),
         str(export / "contact" / "2026.csv"),
     ]
+
+
+# --- incremental-update profiles: time-stamped interval folders -----------------------------
+
+
+def write_interval(root: Path, name: str, rows: list[list[object]], columns: list[str]) -> Path:
+    """One interval folder `<root>/<name>/` with its own model.json and contact/ partition."""
+    write_export(root / name, {"contact": {"part-0001": rows} if rows else {}}, contact=columns)
+    if not rows:
+        (root / name / "contact").rmdir()  # the table did not change in this interval
+    return root / name / "contact" / "part-0001.csv"
+
+
+@pytest.fixture
+def incremental(tmp_path: Path) -> Path:
+    """Three intervals; jobtitle was added to the model between the first and the second."""
+    root = tmp_path / "incremental"
+    write_export(root, {"contact": {}}, contact=CONTACT_COLUMNS)  # root model: no partitions
+    (root / "contact").rmdir()
+    before_jobtitle = CONTACT_COLUMNS[:-1]
+    write_interval(
+        root, "2026-06-15T00.15.00Z", [contact("c1", 1, "Ann"), contact("c2", 2, "Bo")],
+        before_jobtitle,
+    )  # fmt: skip
+    write_interval(
+        root,
+        "2026-06-15T00.30.00Z",
+        [
+            contact("c1", 3, "Ann Updated", "CTO"),
+            contact("c2", 4, None, deleted=True),
+            contact("c3", 5, "Cy", "Buyer"),
+        ],
+        CONTACT_COLUMNS,
+    )
+    write_interval(root, "2026-06-15T01.00.00Z", [], CONTACT_COLUMNS)
+    return root
+
+
+def test_incremental_intervals_are_read_in_time_order(incremental: Path, tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
+        loaded = load_synapse_link_table(connection, TABLES["contact"], incremental)
+        rows = raw_rows(connection, "contact")
+        lineage = connection.execute(
+            "select contactid, _source_file, _source_row from raw.contact order by 1"
+        ).fetchall()
+
+    assert [(row[0], row[1], row[4]) for row in rows] == [
+        ("c1", "Ann Updated", "CTO"),  # the second interval's version 3 beats version 1
+        ("c3", "Cy", "Buyer"),
+    ]  # c2 was deleted in the second interval
+    assert (loaded.records, loaded.versions_superseded, loaded.rows_deleted) == (5, 2, 1)
+    assert loaded.load.rows_loaded == 2
+    second = incremental / "2026-06-15T00.30.00Z" / "contact" / "part-0001.csv"
+    assert lineage == [("c1", str(second), 1), ("c3", str(second), 3)]
+    assert loaded.files == (
+        str(incremental / "2026-06-15T00.15.00Z" / "contact" / "part-0001.csv"),
+        str(second),
+    )
+
+
+def test_a_later_interval_wins_without_version_numbers(tmp_path: Path) -> None:
+    root = tmp_path / "incremental"
+    write_export(root, {"contact": {}}, contact=CONTACT_COLUMNS)
+    strip = [CONTACT_COLUMNS.index("versionnumber")]
+    columns = [c for i, c in enumerate(CONTACT_COLUMNS) if i not in strip]
+
+    def unversioned(*args, **kwargs) -> list[object]:
+        return [v for i, v in enumerate(contact(*args, **kwargs)) if i not in strip]
+
+    # Folder names sort in time order; the later interval's row for c1 must win.
+    write_interval(root, "2026-06-15T10.00.00Z", [unversioned("c1", 2, "Later", "x")], columns)
+    write_interval(root, "2026-06-15T09.45.00Z", [unversioned("c1", 1, "Earlier", "y")], columns)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
+        load_synapse_link_table(connection, TABLES["contact"], root)
+        assert [row[1] for row in raw_rows(connection, "contact")] == ["Later"]
+
+
+def test_an_export_that_finds_nothing_keeps_raw(export: Path, tmp_path: Path) -> None:
+    """A profile switched to incremental updates (root model.json without partitions) and
+    no interval yet: no rows found, so raw keeps its 3 contacts."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
+        load_synapse_link_table(connection, TABLES["contact"], export)
+        before = raw_rows(connection, "contact")
+        write_export(export, {"contact": {}}, contact=CONTACT_COLUMNS)
+        for path in (export / "contact").iterdir():
+            path.unlink()
+
+        with pytest.raises(LandingDataError) as failure:
+            load_synapse_link_table(connection, TABLES["contact"], export)
+        assert raw_rows(connection, "contact") == before
+
+        emptied = load_synapse_link_table(connection, TABLES["contact"], export, allow_empty=True)
+        assert (emptied.load.rows_loaded, emptied.load.previous_rows) == (0, 3)
+    assert str(failure.value).startswith(
+        f"raw load failed: table 'contact': no rows found in the Synapse Link export "
+        f"'{export}' (folder contact/ and model.json), but raw.contact holds 3 rows"
+    )

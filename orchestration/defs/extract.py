@@ -26,7 +26,8 @@ from orchestration.defs.resources import (
 from orchestration.settings import Settings
 from orchestration.sources import dataverse
 from orchestration.sources.files import LandingDataError, find_landing_files
-from orchestration.sources.raw_loader import RAW_SCHEMA, LoadResult, load_landing_files
+from orchestration.sources.landing import load_landing_files
+from orchestration.sources.raw_loader import RAW_SCHEMA, LoadResult
 from orchestration.sources.raw_parquet import raw_parquet_path, write_raw_parquet
 from orchestration.sources.synapse_link import load_synapse_link_table
 
@@ -78,13 +79,24 @@ class Extracted:
 def extract_from_files(settings: Settings, contract: TableContract, log) -> Extracted:
     files = find_landing_files(settings.landing_dir, contract.name)
     with connect_warehouse(settings.warehouse) as connection:
-        result = load_landing_files(connection, contract, files)
+        result = load_landing_files(
+            connection,
+            contract,
+            files,
+            encoding=settings.landing_encoding,
+            allow_empty=settings.allows_empty(contract.name),
+        )
     return Extracted(result, files.format, f"{len(files.paths)} {files.format} file(s)")
 
 
 def extract_from_synapse_link(settings: Settings, contract: TableContract, log) -> Extracted:
     with connect_warehouse(settings.warehouse) as connection:
-        loaded = load_synapse_link_table(connection, contract, settings.landing_dir)
+        loaded = load_synapse_link_table(
+            connection,
+            contract,
+            settings.landing_dir,
+            allow_empty=settings.allows_empty(contract.name),
+        )
     return Extracted(
         loaded.load,
         "synapse_link",
@@ -101,7 +113,11 @@ def extract_from_synapse_link(settings: Settings, contract: TableContract, log) 
 def extract_from_dataverse(settings: Settings, contract: TableContract, log) -> Extracted:
     with dataverse.DataverseClient.from_settings(settings, log=log) as client:
         extract = dataverse.extract_table(
-            lambda: connect_warehouse(settings.warehouse), contract, client, log=log
+            lambda: connect_warehouse(settings.warehouse),
+            contract,
+            client,
+            log=log,
+            allow_empty=settings.allows_empty(contract.name),
         )
     details = {
         "extract_mode": extract.mode,
@@ -197,12 +213,22 @@ def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:
             f"raw.{contract.name}: {result.rows_loaded} rows from {extracted.read_from}, "
             f"{result.duplicates_superseded} superseded"
         )
+        if result.rows_loaded == 0:
+            context.log.warning(
+                f"raw.{contract.name} is empty: "
+                + (
+                    "a first load may be empty"
+                    if result.previous_rows is None
+                    else f"it held {result.previous_rows} rows before this run"
+                )
+            )
         mirrored = mirror_raw_parquet(settings, contract.name, context.log)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": result.rows_loaded,
                 "rows_read": result.rows_read,
                 "duplicates_superseded": result.duplicates_superseded,
+                "rows_flagged_deleted": result.rows_flagged_deleted,
                 "source_format": extracted.source_format,
                 "source_files": dg.MetadataValue.json(list(result.source_files)),
                 **extracted.metadata,

@@ -859,8 +859,13 @@ def _load(
     read: _Read,
     links: Callable[[int], list[DeltaLink]],
     streams: Sequence[str],
+    allow_empty: bool = False,
 ) -> LoadResult:
-    """Load the spooled rows (merged into raw by `stage`, or alone), then store the links."""
+    """Load the spooled rows (merged into raw by `stage`, or alone), then store the links.
+
+    Only a full read that returns nothing counts as empty input (see load_raw_table): a
+    delta round keeps raw's rows, and one that deletes them all is the CRM's own word.
+    """
     with connect() as connection:
         kept = None
         try:
@@ -874,6 +879,8 @@ def _load(
                 staged,
                 describe_row=_describer(source, read.page_starts),
                 source_files=[source],
+                allow_empty=allow_empty or stage is not None,
+                looked_in=f"a full read of {source}",
             )
         finally:
             if kept is not None:
@@ -931,18 +938,24 @@ def _usable(
 
 
 def extract_table(
-    connect: Connect, contract: TableContract, client: DataverseClient, *, log: Any = None
+    connect: Connect,
+    contract: TableContract,
+    client: DataverseClient,
+    *,
+    log: Any = None,
+    allow_empty: bool = False,
 ) -> DataverseExtract:
     """Bring `raw.<table>` up to date with the organisation (see the module docstring).
 
     `connect()` opens the warehouse (a context manager); it is called twice, briefly:
     to read the stored delta link and to load. Raises DataverseError (network, HTTP,
     malformed page) or LandingDataError (a value that breaks the contract), and in both
-    cases leaves raw and the stored delta link as they were.
+    cases leaves raw and the stored delta link as they were. `allow_empty`: a full read
+    may empty a table that holds rows (RA_ALLOW_EMPTY_TABLES).
     """
     log = log or logging.getLogger(__name__)
     if contract.name == "activityparty":
-        return _extract_activity_parties(connect, contract, client, log)
+        return _extract_activity_parties(connect, contract, client, log, allow_empty)
     spec = ENTITY_SPECS[contract.name]
     requests_before = client.requests
     with connect() as connection:
@@ -990,6 +1003,7 @@ def extract_table(
                 else []
             ),
             [contract.name],
+            allow_empty,
         )
     return DataverseExtract(
         result, mode, read.rows, read.deleted, read.pages, client.requests - requests_before
@@ -1039,7 +1053,7 @@ def _party_filters(activity_ids: Sequence[str]) -> Iterator[str]:
 
 
 def _extract_activity_parties(
-    connect: Connect, contract: TableContract, client: DataverseClient, log: Any
+    connect: Connect, contract: TableContract, client: DataverseClient, log: Any, allow_empty: bool
 ) -> DataverseExtract:
     spec = ENTITY_SPECS["activityparty"]
     streams = {entity_set: f"activityparty:{entity_set}" for entity_set in ACTIVITY_ENTITY_SETS}
@@ -1138,6 +1152,7 @@ def _extract_activity_parties(
                 else []
             ),
             list(streams.values()),
+            allow_empty,
         )
     return DataverseExtract(
         result,

@@ -14,7 +14,9 @@ are set-based SQL, never a Python loop over rows, and the good path reads the so
 1. create the new table and insert the rows with strict conversions (a bad value raises);
 2. on the new table (DuckDB storage scans much faster than the source files): empty keys,
    repeated keys on 64-bit hashes, and only if hashes repeat the exact queries that
-   name the duplicate or delete the rows a newer `modifiedon` supersedes;
+   name the duplicate or delete the rows a newer `modifiedon` supersedes; then delete
+   the rows a landing tool flags deleted (`_drop_flagged_deleted`) and refuse to leave
+   the table empty when it held rows (`_EmptyInput`);
 3. commit. Only when step 1 fails does a diagnostic try_cast scan of the source find the
    first bad value of every column for the error message.
 
@@ -40,11 +42,9 @@ no compression at all about 77 s and 8.5 GB; DuckDB's default alone was slower t
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -57,7 +57,7 @@ from orchestration.contract import (
     VARCHAR,
     TableContract,
 )
-from orchestration.sources.files import CSV, PARQUET, LandingDataError, LandingFiles
+from orchestration.sources.files import LandingDataError
 
 __all__ = [
     "RAW_SCHEMA",
@@ -66,18 +66,18 @@ __all__ = [
     "SOURCE_ROW_COLUMN",
     "LandingDataError",
     "LoadResult",
+    "DELETED_FLAG_COLUMNS",
     "column_expressions",
-    "csv_header",
-    "csv_line_of_record",
-    "load_landing_files",
     "load_raw_table",
-    "stage_landing_files",
 ]
 
 RAW_SCHEMA = "raw"
 SOURCE_FILE_COLUMN = "_source_file"
 SOURCE_ROW_COLUMN = "_source_row"
 _POSITION_COLUMNS = (SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN)
+# Columns with which landing tools mark a row deleted in the CRM (see `_drop_flagged_deleted`):
+# Fivetran's soft delete, Synapse Link's append-only marker and its older spelling.
+DELETED_FLAG_COLUMNS = ("_fivetran_deleted", "isdelete", "isdeleted")
 # Compression of near-unique text columns (see `_near_unique_text_columns`).
 UNIQUE_TEXT_COMPRESSION = "uncompressed"
 _SAMPLE_ROWS = 50_000
@@ -120,13 +120,19 @@ def _is_zoned_timestamp(type_id: str) -> bool:
 
 @dataclass(frozen=True)
 class LoadResult:
-    """Row counts of one load, for run metadata."""
+    """Row counts of one load, for run metadata.
+
+    rows_loaded = rows_read - duplicates_superseded - rows_flagged_deleted.
+    `previous_rows` is the row count raw.<table> had before (None: no table yet).
+    """
 
     table: str
     rows_read: int
     rows_loaded: int
     duplicates_superseded: int
     source_files: tuple[str, ...]
+    rows_flagged_deleted: int = 0
+    previous_rows: int | None = None
 
 
 @dataclass(frozen=True)
@@ -288,6 +294,8 @@ def load_raw_table(
     *,
     describe_row: Callable[[str, int], str] | None = None,
     source_files: Sequence[str] | None = None,
+    allow_empty: bool = False,
+    looked_in: str | None = None,
 ) -> LoadResult:
     """Validate staged rows and atomically replace `raw.<table>` with them.
 
@@ -310,7 +318,14 @@ def load_raw_table(
     sql = staged if isinstance(staged, str) else staged.sql_query()
     session = _Session.enter(connection)
     try:
-        return _load(connection, contract, f"({sql}) as staged", describe, source_files)
+        return _load(
+            connection,
+            contract,
+            f"({sql}) as staged",
+            describe,
+            source_files,
+            _EmptyInput(allowed=allow_empty, looked_in=looked_in),
+        )
     finally:
         session.restore()
 
@@ -321,6 +336,7 @@ def _load(
     source: str,
     describe: Callable[[str, int], str],
     source_files: Sequence[str] | None,
+    empty_input: _EmptyInput,
 ) -> LoadResult:
     table = contract.name
     relation = connection.sql(f"select * from {source}")
@@ -391,10 +407,12 @@ def _load(
     select_list = ", ".join(f"cast({value} as {sql_type})" for _, sql_type, value in raw_columns)
 
     target = f"{RAW_SCHEMA}.{quote_identifier(table)}"
+    flags = [lower for lower in extras if lower in DELETED_FLAG_COLUMNS]
     build_error: duckdb.Error | None = None
     connection.execute("begin transaction")
     try:
         connection.execute(f"create schema if not exists {RAW_SCHEMA}")
+        previous_rows = _row_count(connection, table)
         try:
             unique_text = _near_unique_text_columns(connection, source, raw_columns)
             definition = ", ".join(
@@ -408,6 +426,8 @@ def _load(
             build_error = error
         if build_error is None:
             rows_read, superseded = _check_keys(connection, contract, target, describe)
+            flagged = _drop_flagged_deleted(connection, target, flags)
+            empty_input.check(table, rows_read - superseded - flagged, previous_rows, source_files)
             connection.execute("commit")
     except BaseException:
         _rollback(connection)
@@ -426,10 +446,70 @@ def _load(
     return LoadResult(
         table=table,
         rows_read=rows_read,
-        rows_loaded=rows_read - superseded,
+        rows_loaded=rows_read - superseded - flagged,
         duplicates_superseded=superseded,
         source_files=source_files,
+        rows_flagged_deleted=flagged,
+        previous_rows=previous_rows,
     )
+
+
+def _row_count(connection: duckdb.DuckDBPyConnection, table: str) -> int | None:
+    """Rows in raw.<table> before this load, or None when there is no such table."""
+    exists = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [RAW_SCHEMA, table],
+    ).fetchone()[0]
+    if not exists:
+        return None
+    return connection.execute(
+        f"select count(*) from {RAW_SCHEMA}.{quote_identifier(table)}"
+    ).fetchone()[0]
+
+
+def _drop_flagged_deleted(
+    connection: duckdb.DuckDBPyConnection, target: str, flags: Sequence[str]
+) -> int:
+    """Delete rows flagged deleted by the landing tool; return how many.
+
+    Fivetran keeps a row deleted in the CRM with `_fivetran_deleted = true`; Synapse Link
+    append-only tables mark one with `IsDelete` (KPI_SPEC section 1: such a row does not
+    exist). Runs after `_check_keys`, so the flag of a key's newest version decides. A flag
+    counts when true, 1 or 'true' (any case, blanks ignored), whatever its source type.
+    """
+    if not flags:
+        return 0
+    flagged = " or ".join(
+        f"coalesce(lower(trim(cast({quote_identifier(flag)} as VARCHAR))) in ('true', '1'), false)"
+        for flag in flags
+    )
+    (deleted,) = connection.execute(f"delete from {target} where {flagged}").fetchone()
+    return deleted
+
+
+@dataclass(frozen=True)
+class _EmptyInput:
+    """The rule that an extract finding nothing must not wipe good data."""
+
+    allowed: bool
+    looked_in: str | None
+
+    def check(
+        self, table: str, rows: int, previous_rows: int | None, source_files: Sequence[str]
+    ) -> None:
+        if rows > 0 or not previous_rows or self.allowed:
+            return
+        looked_in = self.looked_in or (
+            ", ".join(f"'{name}'" for name in source_files) or "the source"
+        )
+        raise LandingDataError(
+            f"raw load failed: table '{table}': no rows found in {looked_in}, but "
+            f"raw.{table} holds {previous_rows} rows; the previous data is kept. If the "
+            f"table is empty on purpose, set RA_ALLOW_EMPTY_TABLES={table} (or all) and "
+            "run again",
+            table=table,
+            file=", ".join(source_files) or None,
+        )
 
 
 def _near_unique_text_columns(
@@ -657,131 +737,4 @@ def _raise_duplicate(
         column=contract.primary_key,
         row=where,
         value=str(key_value),
-    )
-
-
-# RFC 4180 CSV: comma, double quotes, a quote inside quotes doubled. A fixed dialect (no
-# sniffing) turns a malformed row into an error that names its line, instead of DuckDB
-# guessing another delimiter and every column going "missing".
-_CSV_DIALECT = "delim = ',', quote = '\"', escape = '\"'"
-
-
-def csv_header(path: Path) -> list[str]:
-    """The column names of a CSV file's header row, lower-cased and stripped."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        header = next(csv.reader(handle), None)
-    if not header:
-        raise ValueError("the file is empty (no header row)")
-    names = [name.strip().lower() or f"column{index}" for index, name in enumerate(header)]
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ValueError(f"the header names column '{repeated[0]}' more than once")
-    return names
-
-
-def stage_landing_files(files: LandingFiles) -> str:
-    """SQL over a table's landing files with `_source_file` and `_source_row` added.
-
-    CSV is read as text with the header's names, one scan per file so `row_number() over
-    ()` numbers that file's records in file order (DuckDB keeps scan order while
-    `preserve_insertion_order` is on, which the loader ensures). Parquet parts are read
-    in one scan with `union_by_name`, numbered by DuckDB's 0-based `file_row_number`
-    plus one. `_source_row` is therefore the 1-based data record (CSV, header not
-    counted) or 1-based row (Parquet) within its file.
-    """
-    if files.format == PARQUET:
-        paths = ", ".join(quote_literal(str(path)) for path in files.paths)
-        return (
-            f"select * exclude (file_row_number), file_row_number + 1 as {SOURCE_ROW_COLUMN} "
-            f"from read_parquet([{paths}], union_by_name = true, "
-            f"filename = '{SOURCE_FILE_COLUMN}', file_row_number = true)"
-        )
-    if files.format == CSV:
-        scans = []
-        for path in files.paths:
-            columns = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in csv_header(path))
-            scans.append(
-                f"select *, {quote_literal(str(path))} as {SOURCE_FILE_COLUMN}, "
-                f"row_number() over () as {SOURCE_ROW_COLUMN} "
-                f"from read_csv({quote_literal(str(path))}, auto_detect = false, header = true, "
-                f"{_CSV_DIALECT}, columns = {{{columns}}})"
-            )
-        return "\nunion all by name\n".join(scans)
-    raise ValueError(f"unknown landing format {files.format!r}")
-
-
-def _file_columns(connection: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> list[str]:
-    if file_format == CSV:
-        return csv_header(path)
-    reader = f"read_parquet({quote_literal(str(path))})"
-    return [name.lower() for name in connection.sql(f"select * from {reader} limit 0").columns]
-
-
-def csv_line_of_record(path: Path, record: int) -> int:
-    """The 1-based line where data record `record` starts (header = line 1).
-
-    Equals record + 1 unless quoted fields span lines or blank lines are skipped; only
-    called for error messages, so reading the file in Python here is fine.
-    """
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
-        reader = csv.reader(handle)  # the same dialect as _CSV_DIALECT
-        seen_header = False
-        records = 0
-        last_line = 0
-        for fields in reader:
-            start, last_line = last_line + 1, reader.line_num
-            if not fields:
-                continue
-            if not seen_header:
-                seen_header = True
-                continue
-            records += 1
-            if records == record:
-                return start
-    return record + 1
-
-
-def _describe_csv_row(source_file: str, record: int) -> str:
-    try:
-        line = csv_line_of_record(Path(source_file), record)
-    except (OSError, csv.Error):
-        line = record + 1
-    return f"line {line}"
-
-
-def load_landing_files(
-    connection: duckdb.DuckDBPyConnection, contract: TableContract, files: LandingFiles
-) -> LoadResult:
-    """Load one table's landing files (from `find_landing_files`) into `raw.<table>`.
-
-    Checks every file for the required columns first, so a column missing from one part
-    of a folder is reported for that file instead of loading as nulls. Positions in
-    errors are CSV lines (header = line 1) or 1-based Parquet rows.
-    """
-    for path in files.paths:
-        try:
-            columns = set(_file_columns(connection, path, files.format))
-        except (duckdb.Error, OSError, UnicodeDecodeError, csv.Error, ValueError) as error:
-            raise LandingDataError(
-                f"raw load failed: table '{contract.name}', file '{path}': "
-                f"the file could not be read: {_first_line(error)}",
-                table=contract.name,
-                file=str(path),
-            ) from error
-        missing = [column for column in contract.columns if column not in columns]
-        if missing:
-            raise LandingDataError(
-                _where(contract.name, str(path), missing[0], None)
-                + ": required column is missing"
-                + (f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""),
-                table=contract.name,
-                file=str(path),
-                column=missing[0],
-            )
-    return load_raw_table(
-        connection,
-        contract,
-        stage_landing_files(files),
-        describe_row=_describe_csv_row if files.format == CSV else None,
-        source_files=[str(path) for path in files.paths],
     )

@@ -23,6 +23,13 @@ What the format asks for, and why it is handled here:
   `<lookup>_entitytype` column next to polymorphic lookups, and some type-code columns
   (connection's `record1objecttypecode`) as option-set numbers: the entity-type column
   wins, and the well-known object type codes of the contract's tables are translated.
+- Incremental-update profiles write time-stamped interval folders instead
+  (`2026-06-15T00.15.00Z/<table>/*.csv`, each with its own `model.json`; the root
+  `model.json` lists no partitions, and a table folder exists only in intervals where the
+  table changed). Every interval is read, oldest first, and the rule above picks each
+  key's newest version across them, so a later interval's update or delete wins. An
+  older interval's model may name fewer attributes: its columns are matched by name to
+  the newest model's.
 - Only contract columns are staged (Synapse tables have hundreds of attributes); the
   rows then go through `load_raw_table`, which validates them and swaps raw atomically.
 """
@@ -30,6 +37,7 @@ What the format asks for, and why it is handled here:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -39,6 +47,7 @@ import duckdb
 from orchestration.contract import TableContract
 from orchestration.sources.dataverse import LOOKUP_TYPE_COLUMNS
 from orchestration.sources.files import LandingDataError
+from orchestration.sources.landing import escape_glob
 from orchestration.sources.raw_loader import (
     SOURCE_FILE_COLUMN,
     SOURCE_ROW_COLUMN,
@@ -52,6 +61,7 @@ __all__ = [
     "MODEL_FILE",
     "ModelEntity",
     "SynapseLinkLoad",
+    "interval_folders",
     "load_synapse_link_table",
     "read_model",
     "synapse_link_files",
@@ -73,6 +83,9 @@ _DELETE_COLUMNS = ("isdelete", "isdeleted")
 _VERSION_COLUMN = "versionnumber"
 _ID_COLUMN = "id"
 _OVERFLOW = "_ra_overflow"
+# Interval folder names: 2026-06-15T00.15.00Z, with ':' or '.' between the time's parts
+# and optional fractions of a second.
+_INTERVAL_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2})[.:](\d{2})[.:](\d{2})(?:[.:](\d+))?Z$")
 
 
 @dataclass(frozen=True)
@@ -169,21 +182,69 @@ def synapse_link_files(export_dir: Path, entity: ModelEntity) -> tuple[Path, ...
     )
 
 
-def _records_sql(entity: ModelEntity, files: tuple[Path, ...]) -> str:
-    """Every record of every partition, with positional columns c0..cN and lineage."""
+def interval_folders(export_dir: Path) -> tuple[Path, ...]:
+    """The time-stamped interval folders of an incremental-update export, oldest first."""
+    folders = []
+    for path in Path(export_dir).iterdir():
+        match = _INTERVAL_NAME.match(path.name)
+        if match and path.is_dir():
+            date, hours, minutes, seconds, fraction = match.groups()
+            moment = (date, hours, minutes, seconds, (fraction or "").ljust(9, "0"))
+            folders.append((moment, path))
+    return tuple(path for _, path in sorted(folders))
+
+
+def _interval_partitions(
+    export_dir: Path, table: str
+) -> tuple[ModelEntity | None, list[tuple[Path, ModelEntity]]]:
+    """The table's partitions in every interval folder, oldest first, each with its model.
+
+    Returns the newest interval's entity (None when no interval names the table) and
+    (file, entity) pairs. An interval whose model.json lacks the table, or that has no
+    folder for it, did not change the table.
+    """
+    newest = None
+    files: list[tuple[Path, ModelEntity]] = []
+    for folder in interval_folders(export_dir):
+        entity = read_model(folder).get(table)
+        if entity is None:
+            continue
+        newest = entity
+        files += [(path, entity) for path in synapse_link_files(folder, entity)]
+    return newest, files
+
+
+def _records_sql(entity: ModelEntity, files: list[tuple[Path, ModelEntity]]) -> str:
+    """Every record of every partition, with columns c0..cN of `entity` and lineage.
+
+    Each file is read with its own model's attributes and its columns are placed by name
+    at their position in `entity` (the newest model), null where its model lacks one.
+    """
     width = len(entity.attributes)
-    columns = {f"c{i}": "VARCHAR" for i in range(width)} | {_OVERFLOW: "VARCHAR"}
-    spec = "{" + ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in columns) + "}"
-    selects = [
-        f"select {index} as _file_index, {quote_literal(str(path))} as {SOURCE_FILE_COLUMN}, "
-        f"row_number() over () as {SOURCE_ROW_COLUMN}, * "
-        f"from read_csv({quote_literal(str(path))}, header = false, auto_detect = false, "
-        f"delim = ',', quote = '\"', escape = '\"', columns = {spec}, "
-        f"null_padding = true, strict_mode = false, parallel = false)"
-        for index, path in enumerate(files)
-    ]
+    columns = [f"c{i}" for i in range(width)]
+    lowered = [name.lower() for name in entity.attributes]
+    selects = []
+    for index, (path, own) in enumerate(files):
+        own_columns = {f"c{i}": "VARCHAR" for i in range(len(own.attributes))}
+        own_columns[_OVERFLOW] = "VARCHAR"
+        spec = "{" + ", ".join(f"{quote_literal(n)}: 'VARCHAR'" for n in own_columns) + "}"
+        placed = []
+        for column, name in zip(columns, lowered, strict=True):
+            position = own.position(name)
+            placed.append(
+                f"c{position} as {column}"
+                if position is not None
+                else f"cast(null as varchar) as {column}"
+            )
+        selects.append(
+            f"select {index} as _file_index, {quote_literal(str(path))} as {SOURCE_FILE_COLUMN}, "
+            f"row_number() over () as {SOURCE_ROW_COLUMN}, {', '.join(placed + [_OVERFLOW])} "
+            f"from read_csv({quote_literal(escape_glob(str(path)))}, header = false, "
+            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {spec}, "
+            f"null_padding = true, strict_mode = false, parallel = false)"
+        )
     if not selects:
-        nulls = ", ".join(f"cast(null as varchar) as {name}" for name in columns)
+        nulls = ", ".join(f"cast(null as varchar) as {name}" for name in [*columns, _OVERFLOW])
         return (
             f"select 0 as _file_index, '' as {SOURCE_FILE_COLUMN}, "
             f"cast(0 as bigint) as {SOURCE_ROW_COLUMN}, {nulls} where false"
@@ -231,15 +292,29 @@ def load_synapse_link_table(
     contract: TableContract,
     export_dir: Path,
     model: dict[str, ModelEntity] | None = None,
+    *,
+    allow_empty: bool = False,
 ) -> SynapseLinkLoad:
     """Replace `raw.<table>` with the table's current rows in a Synapse Link export.
 
     Raises LandingDataError (raw untouched) when model.json lacks the table, a listed
-    partition is missing, a CSV cannot be parsed, or a row breaks the contract.
+    partition is missing, a CSV cannot be parsed, a row breaks the contract, or no row
+    is found for a table that holds rows (unless `allow_empty`, RA_ALLOW_EMPTY_TABLES).
     """
     table = contract.name
     model = model if model is not None else read_model(export_dir)
     entity = model.get(table)
+    files: list[tuple[Path, ModelEntity]] = []
+    looked_in = f"the Synapse Link export '{export_dir}' (folder {table}/ and {MODEL_FILE})"
+    if interval_folders(export_dir) and not (entity and entity.partitions):
+        newest, files = _interval_partitions(export_dir, table)
+        entity = newest or entity
+        looked_in = (
+            f"the interval folders of the Synapse Link export '{export_dir}' "
+            f"({len(interval_folders(export_dir))} interval(s), folder <interval>/{table}/)"
+        )
+    elif entity is not None:
+        files = [(path, entity) for path in synapse_link_files(export_dir, entity)]
     if entity is None:
         raise LandingDataError(
             f"raw load failed: table '{table}', file '{Path(export_dir) / MODEL_FILE}': "
@@ -247,7 +322,6 @@ def load_synapse_link_table(
             table=table,
             file=str(Path(export_dir) / MODEL_FILE),
         )
-    files = synapse_link_files(export_dir, entity)
     key = _contract_expressions(contract, entity).get(contract.primary_key, "null")
     version = _column(entity, _VERSION_COLUMN)
     delete = next((c for c in (_column(entity, name) for name in _DELETE_COLUMNS) if c), None)
@@ -274,13 +348,14 @@ def load_synapse_link_table(
         connection.execute(f"create or replace temp table {staging} as {ranked}")
     except duckdb.Error as error:
         failure = str(error)
+    paths = tuple(str(path) for path, _ in files)
     if failure is not None:
-        names = ", ".join(f"'{path}'" for path in files)
+        names = ", ".join(f"'{path}'" for path in paths)
         raise LandingDataError(
             f"raw load failed: table '{table}', files {names}: the CSV could not be read: "
             f"{failure}",
             table=table,
-            file=", ".join(str(path) for path in files) or None,
+            file=", ".join(paths) or None,
         )
     try:
         records, superseded, deleted, overflowing = connection.execute(
@@ -300,13 +375,15 @@ def load_synapse_link_table(
             f"from {staging} where _rank = 1 and not _is_delete "
             f"order by _file_index, {SOURCE_ROW_COLUMN}",
             describe_row=lambda _file, row: f"record {row}",
-            source_files=[str(path) for path in files],
+            source_files=list(paths),
+            allow_empty=allow_empty,
+            looked_in=looked_in,
         )
     finally:
         connection.execute(f"drop table if exists {staging}")
     return SynapseLinkLoad(
         load=result,
-        files=tuple(str(path) for path in files),
+        files=paths,
         records=records,
         versions_superseded=superseded,
         rows_deleted=deleted,
