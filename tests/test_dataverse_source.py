@@ -844,3 +844,17 @@ def test_a_token_endpoint_echoing_the_secret_shows_codes_and_what_to_check(
     for text in (str(error.value), caplog.text):
         assert_hidden(text, odd_secret)
     assert error.value.__cause__ is None and error.value.__context__ is None
+
+
+def test_a_bad_value_echoing_the_token_is_named_but_redacted(
+    server: FakeDataverse, warehouse: Path
+) -> None:
+    server.token = ODD_TOKEN
+    server.update("email", any_email(server), senton=f"Bearer {ODD_TOKEN}")
+    with pytest.raises(LandingDataError) as error:
+        extract(warehouse, server, "email")
+    message = str(error.value)
+    assert "table 'email'" in message and "column 'senton'" in message
+    assert "'Bearer ***' is not a timestamp" in message and error.value.value == "Bearer ***"
+    assert_hidden(message, ODD_TOKEN)
+    assert error.value.__cause__ is None and error.value.__context__ is None

@@ -72,6 +72,7 @@ from orchestration.sources.dataverse_errors import (
     token_error_summary,
     unreadable_page,
 )
+from orchestration.sources.files import LandingDataError
 from orchestration.sources.raw_loader import (
     RAW_SCHEMA,
     SOURCE_FILE_COLUMN,
@@ -772,8 +773,13 @@ def _load(
     read: _Read,
     links: Callable[[int], list[DeltaLink]],
     streams: Sequence[str],
+    redact: Redactor,
 ) -> LoadResult:
-    """Load the spooled rows (merged into raw by `stage`, or alone), then store the links."""
+    """Load the spooled rows (merged into raw by `stage`, or alone), then store the links.
+
+    A bad value is quoted in the LandingDataError's message and `value`: both pass
+    through `redact`, since the value is whatever the server sent.
+    """
     with connect() as connection:
         kept = None
         try:
@@ -788,6 +794,13 @@ def _load(
                 describe_row=_describer(source, read.page_starts),
                 source_files=[source],
             )
+        except LandingDataError as error:
+            error.args = tuple(redact(str(arg)) for arg in error.args)
+            error.value = None if error.value is None else redact(error.value)
+            # A chained database error would quote the value unredacted.
+            error.__cause__ = error.__context__ = None
+            error.__suppress_context__ = True
+            raise
         finally:
             if kept is not None:
                 connection.execute(f"drop table if exists {kept}")
@@ -903,6 +916,7 @@ def extract_table(
                 else []
             ),
             [contract.name],
+            client.redact,
         )
     return DataverseExtract(
         result, mode, read.rows, read.deleted, read.pages, client.requests - requests_before
@@ -1051,6 +1065,7 @@ def _extract_activity_parties(
                 else []
             ),
             list(streams.values()),
+            client.redact,
         )
     return DataverseExtract(
         result,
