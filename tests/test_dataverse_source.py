@@ -858,3 +858,35 @@ def test_a_bad_value_echoing_the_token_is_named_but_redacted(
     assert "'Bearer ***' is not a timestamp" in message and error.value.value == "Bearer ***"
     assert_hidden(message, ODD_TOKEN)
     assert error.value.__cause__ is None and error.value.__context__ is None
+
+
+def test_an_identity_platform_network_failure_is_redacted_and_not_chained(
+    server: FakeDataverse, warehouse: Path
+) -> None:
+    odd_secret = "Sec+ret/Value=~Zq8.x_7-client"
+
+    class Unreachable(requests.adapters.HTTPAdapter):
+        """Fails like a proxy that names the request's form in its refusal."""
+
+        def send(self, request, **kwargs):
+            raise requests.ConnectionError(
+                f"proxy refused {request.url} with body client_secret={quote_plus(odd_secret)}",
+                request=request,
+            )
+
+    identity = requests.Session()
+    identity.mount("https://", Unreachable())
+    redactor = dv.Redactor()
+    tokens = dv.MsalToken(
+        "contoso-tenant", "local-client-id", odd_secret, server.base_url, redactor,
+        http_client=identity,
+    )  # fmt: skip
+    with (
+        dv.DataverseClient(server.base_url, tokens, redactor) as client,
+        pytest.raises(dv.DataverseError) as error,
+    ):
+        dv.extract_table(connector(warehouse), TABLES["systemuser"], client)
+    assert ": ConnectionError: proxy refused https://login.microsoftonline.com/" in str(error.value)
+    assert "client_secret=***" in str(error.value)
+    assert_hidden(str(error.value), odd_secret)
+    assert error.value.__cause__ is None and error.value.__context__ is None

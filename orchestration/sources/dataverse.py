@@ -299,7 +299,7 @@ class MsalToken:
         self._client_id = client_id
         self._client_secret = client_secret
         self._scope = f"{resource}/.default"
-        self.redactor = redactor
+        self._redactor = redactor
         self._http_client = http_client
         self._authority = f"{authority_host.rstrip('/')}/{tenant_id}"
         self._app: Any = None
@@ -310,7 +310,7 @@ class MsalToken:
         failure = None
         result: dict[str, Any] = {}
         # msal logs the identity platform's answer verbatim when it is not JSON.
-        with redacting_logs(self.redactor, "msal"):
+        with redacting_logs(self._redactor, "msal"):
             try:
                 if self._app is None:
                     self._app = msal.ConfidentialClientApplication(
@@ -322,7 +322,7 @@ class MsalToken:
                 result = self._app.acquire_token_for_client(scopes=[self._scope]) or {}
             except requests.RequestException as error:
                 # A network failure: requests names the URL and the reason, never a body.
-                failure = f"{type(error).__name__}: {self.redactor.excerpt(str(error), 300)}"
+                failure = f"{type(error).__name__}: {self._redactor.excerpt(str(error), 300)}"
             except Exception as error:  # msal's ValueError and others may quote a body
                 failure = (
                     f"{type(error).__name__} while reading the tenant's OpenID configuration "
@@ -331,13 +331,13 @@ class MsalToken:
                     f"{self._authority} is reachable"
                 )
         if failure is None and "access_token" in result:
-            self.redactor.add(result["access_token"])
+            self._redactor.add(result["access_token"])
             return result["access_token"]
         if failure is None:
             failure = token_error_summary(result)
         # Raised outside the `except` blocks: no chained exception carries the request.
         raise DataverseError(
-            self.redactor(
+            self._redactor(
                 f"dataverse extract failed: could not get a token for {self._scope} from "
                 f"{self._authority} with client id {self._client_id}: {failure}"
             )
