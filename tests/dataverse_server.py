@@ -8,8 +8,9 @@ annotations), no `*typecode` properties, `@odata.etag` on every entity. It pages
 `@odata.deltaLink`, `$deletedEntity`), refuses unknown `$select` properties, `$filter`
 with change tracking, and change tracking on `activityparties`, and plays scripted
 faults: throttling with Retry-After, malformed pages, expired delta tokens, an error body
-echoing the Authorization header. It also answers the two identity-platform calls msal
-makes for client credentials (OpenID configuration and token), for the msal test.
+echoing the Authorization header (any body a test scripts). It also answers the two
+identity-platform calls msal makes for client credentials (OpenID configuration and
+token), for the msal test, with a scripted answer of the token endpoint if set.
 """
 
 from __future__ import annotations
@@ -157,6 +158,8 @@ class FakeDataverse:
         self.seen: list[Seen] = []
         self.expired: str | None = None  # None, "410" or "stamp"
         self.token_requests: list[dict[str, str]] = []
+        # A scripted token endpoint answer, (status, body), instead of the normal one.
+        self.token_answer: Callable[[dict[str, str]], tuple[int, Any]] | None = None
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -313,6 +316,9 @@ class FakeDataverse:
         if method == "POST" and path.endswith("/oauth2/v2.0/token"):
             form = {name: values[-1] for name, values in parse_qs(body.decode()).items()}
             self.token_requests.append(form)
+            if self.token_answer is not None:
+                status, answer = self.token_answer(form)
+                return status, {}, answer
             if (form.get("client_id"), form.get("client_secret")) != (
                 self.client_id,
                 self.client_secret,

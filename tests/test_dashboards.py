@@ -309,6 +309,118 @@ def test_business_unit_export_holds_only_its_records_and_restricts_foreign_subje
     assert manifest["sites"][1]["restricted_subjects"] >= 1
 
 
+def _solo_units(warehouse: Path) -> dict[str, tuple[str, int]]:
+    """Give two open opportunities (global focus ranks 4 and 7) a unit each, alone.
+
+    Returns {unit: (opportunity id, global focus rank)}. In the copy, `solo-a`'s deal has
+    20 similar won deals (the all-units page says "Showing 10 of 20"), and `solo-b`'s has
+    none while the list is disabled for too few won deals, with the mart's reason naming
+    organisation-wide counts ("found 12 won and 40 lost").
+    """
+    with duckdb.connect(str(warehouse)) as connection:
+        ranks = dict(
+            connection.execute(
+                "select focus_rank, opportunity_id from marts.mart_focus_opportunities "
+                "where focus_rank in (4, 7)"
+            ).fetchall()
+        )
+        if len(ranks) < 2:
+            pytest.skip("the sample has fewer than 7 open opportunities")
+        connection.execute(
+            "create table staging.users_kept as select * from staging.stg_dataverse__system_users"
+        )
+        connection.execute("drop view staging.stg_dataverse__system_users")
+        connection.execute(
+            "create table staging.stg_dataverse__system_users as "
+            "select * from staging.users_kept union all by name "
+            "select 'solo-a-user' as user_id, 'Solo A' as user_name, 'solo-a' as business_unit_id "
+            "union all by name "
+            "select 'solo-b-user' as user_id, 'Solo B' as user_name, 'solo-b' as business_unit_id"
+        )
+        for unit, rank in (("solo-a", 4), ("solo-b", 7)):
+            connection.execute(
+                "update intermediate.int_records_unioned set owner_id = ? "
+                "where record_type = 'opportunity' and record_id = ?",
+                [f"{unit}-user", ranks[rank]],
+            )
+        similar = "marts.mart_similar_won_opportunities"
+        connection.execute(
+            f"delete from {similar} where opportunity_id in (?, ?)", [ranks[4], ranks[7]]
+        )
+        won = [
+            row[0]
+            for row in connection.execute(
+                "select opportunity_id from staging.stg_dataverse__opportunities "
+                "where opportunity_state = 'won' order by opportunity_id limit 20"
+            ).fetchall()
+        ]
+        connection.executemany(
+            f"insert into {similar} (opportunity_id, similar_opportunity_id, similarity_rank, "
+            "similarity_score, match_kind, activity_count) values (?, ?, ?, 50, 'similar', 3)",
+            [(ranks[4], won_id, rank) for rank, won_id in enumerate(won, start=1)],
+        )
+        connection.execute(
+            "update marts.mart_similar_won_opportunities_status set won_opportunities = 12, "
+            "lost_opportunities = 40, is_enabled = false, reason = 'needs at least 30 won and "
+            "30 lost opportunities; found 12 won and 40 lost'"
+        )
+    return {"solo-a": (ranks[4], 4), "solo-b": (ranks[7], 7)}
+
+
+def test_a_unit_site_ranks_within_the_unit_and_shows_no_count_of_other_units(
+    built_warehouse: Path, tmp_path: Path
+):
+    warehouse = writable_copy(built_warehouse, tmp_path / "db")
+    solo = _solo_units(warehouse)
+    dashboards = build(warehouse, tmp_path / "export", units="solo-a,solo-b")
+    everyone_index = (dashboards / "index.html").read_text()
+    everyone_opportunities = next(
+        int(count) for count in re.findall(r"of ([\d,]+) opportunities", everyone_index)
+    )
+    assert everyone_opportunities > 7
+
+    for unit, (opportunity_id, global_rank) in solo.items():
+        page_name = record_path("opportunity", opportunity_id)
+        # The all-units site keeps the global rank (and, for solo-a, the all-units total).
+        everyone_page = (dashboards / page_name).read_text()
+        assert f"<dt>Focus rank</dt><dd>{global_rank}</dd>" in everyone_page
+        unit_site = dashboards / BUSINESS_UNITS_DIR / unit
+        assert [p.relative_to(unit_site).as_posix() for p in unit_site.glob("*/*.html")] == [
+            page_name
+        ]
+        page = (unit_site / page_name).read_text()
+        index = (unit_site / "index.html").read_text()
+        assert "<dt>Focus rank</dt><dd>1</dd>" in page
+        assert "#1 of 1 opportunities by focus" in page
+        assert "Listed: 1 of 1 opportunities; 0 of 0 leads; 0 of 0 accounts; 0 of 0 contacts" in (
+            index
+        )
+        assert [(row["href"], row["type_rank"]) for row in embedded_rows(index)] == [(page_name, 1)]
+        for text in (page, index):  # HTML and the index's embedded JSON
+            assert f"<dt>Focus rank</dt><dd>{global_rank}</dd>" not in text
+            assert f"of {everyone_opportunities:,} opportunities" not in text
+            assert "Showing 10 of 20" not in text and "12 won" not in text and "40 lost" not in text
+            assert not re.search(r'"(focus_rank|type_rank)":(?!1[,}])\d', text)
+
+    solo_a = (dashboards / BUSINESS_UNITS_DIR / "solo-a" / record_path(
+        "opportunity", solo["solo-a"][0])).read_text()  # fmt: skip
+    assert (
+        "Showing 10 of 20."
+        in (dashboards / record_path("opportunity", solo["solo-a"][0])).read_text()
+    )
+    assert "Showing 10" not in solo_a and "restricted" in solo_a.split('id="similar-won"')[1]
+    solo_b_everyone = (dashboards / record_path("opportunity", solo["solo-b"][0])).read_text()
+    assert "None: needs at least 30 won and 30 lost opportunities; found 12 won and 40 lost." in (
+        solo_b_everyone
+    )
+    solo_b = (dashboards / BUSINESS_UNITS_DIR / "solo-b" / record_path(
+        "opportunity", solo["solo-b"][0])).read_text()  # fmt: skip
+    assert (
+        "None: too few won and lost opportunities in the whole organisation to compare yet."
+        in solo_b
+    )
+
+
 def test_an_unknown_business_unit_is_refused(built_warehouse: Path, tmp_path: Path):
     with pytest.raises(ValueError, match="no-such-unit"):
         build(built_warehouse, tmp_path, units="no-such-unit")

@@ -8,13 +8,15 @@ fails.
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import dagster as dg
 import duckdb
@@ -31,6 +33,7 @@ from orchestration.settings import Settings
 from orchestration.sources import dataverse as dv
 from orchestration.sources.files import LandingDataError, find_landing_files
 from orchestration.sources.landing import load_landing_files
+from orchestration.sources.redaction import secret_forms
 from orchestration.sources.state import read_delta_link
 from tests.conftest import SAMPLE_AS_OF, iter_marts, materialize_everything
 from tests.dataverse_server import FakeDataverse, Fault, read_generated
@@ -517,12 +520,10 @@ def test_a_failed_asset_shows_neither_token_nor_secret(
     assert settings.dataverse_token == TOKEN  # kept, only not shown
 
 
-def test_msal_client_credentials_against_local_identity_endpoints(
-    server: FakeDataverse, warehouse: Path
-) -> None:
-    class ToLocal(requests.adapters.HTTPAdapter):
-        """Sends https://login.microsoftonline.com/... to the local server instead."""
+def local_identity(server: FakeDataverse) -> requests.Session:
+    """A session that sends https://login.microsoftonline.com/... to the local server."""
 
+    class ToLocal(requests.adapters.HTTPAdapter):
         def send(self, request, **kwargs):
             parts = urlsplit(request.url)
             request.url = f"{server.base_url}{parts.path}" + (
@@ -532,6 +533,13 @@ def test_msal_client_credentials_against_local_identity_endpoints(
 
     identity = requests.Session()
     identity.mount("https://login.microsoftonline.com/", ToLocal())
+    return identity
+
+
+def test_msal_client_credentials_against_local_identity_endpoints(
+    server: FakeDataverse, warehouse: Path
+) -> None:
+    identity = local_identity(server)
 
     def client_with_secret(secret: str) -> dv.DataverseClient:
         redactor = dv.Redactor()
@@ -670,3 +678,253 @@ def same_row(want: tuple, got: tuple) -> bool:
         else a == b
         for a, b in zip(want, got, strict=True)
     )
+
+
+# --- secrets in every spelling, across the cut (issue 20, section 3) -------------------
+
+ODD_TOKEN = "tK3n+Bearer/Secret=Value~Zq8.x_7-local"  # characters that percent-encode
+
+
+def echoes(secret: str) -> dict[str, str]:
+    """How a misbehaving server or proxy echoes a credential in its error body."""
+    return {
+        "raw": secret,
+        "bearer": f"Bearer {secret}",
+        "percent-encoded": quote(secret, safe=""),
+        "form-encoded": quote_plus(secret),
+        "base64": base64.b64encode(secret.encode()).decode(),
+        "base64 urlsafe": base64.urlsafe_b64encode(secret.encode()).decode(),
+        "basic auth": "Basic " + base64.b64encode(f"client:{secret}".encode()).decode(),
+        "json-escaped": json.dumps(secret)[1:-1].replace("/", "\\/"),
+    }
+
+
+def secret_heads(secret: str) -> set[str]:
+    """Every head of 8+ characters of the secret and of each spelling of it."""
+    spellings = {secret, *echoes(secret).values(), *secret_forms(secret)}
+    return {form[:size] for form in spellings for size in range(8, len(form) + 1)}
+
+
+def assert_hidden(text: str, secret: str) -> None:
+    shown = sorted(head for head in secret_heads(secret) if head in text)
+    assert not shown, f"secret text shown: {shown[-1]!r}"
+
+
+def straddling_body(secret: str, spelling: str, cut: int) -> Callable[[dict[str, str]], str]:
+    """A non-JSON error page whose echo of the credential starts before `cut` and ends after."""
+
+    def body(headers: dict[str, str]) -> str:
+        echoed = echoes(secret)[spelling]
+        prefix = "<html><body>Proxy error. Request headers: "
+        return prefix + "." * (cut - len(prefix) - len(echoed) // 2) + echoed + "</body>"
+
+    return body
+
+
+@pytest.mark.parametrize("spelling", list(echoes(ODD_TOKEN)))
+@pytest.mark.parametrize(
+    ("status", "cut"),
+    [(400, 300), (200, 200), (503, 300)],
+    ids=["error body", "page that is not JSON", "throttled, retried, logged"],
+)
+def test_an_echoed_token_across_the_cut_never_shows(
+    server: FakeDataverse,
+    warehouse: Path,
+    caplog: pytest.LogCaptureFixture,
+    spelling: str,
+    status: int,
+    cut: int,
+) -> None:
+    server.token = ODD_TOKEN
+    body = straddling_body(ODD_TOKEN, spelling, cut)
+    assert body({})[cut - 4 : cut + 4] in echoes(ODD_TOKEN)[spelling]  # it straddles the cut
+    server.faults.append(Fault("emails", status=status, body=body, times=None))
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(dv.DataverseError) as error:
+        extract(warehouse, server, "email", max_retries=1, sleep=lambda seconds: None)
+    message = str(error.value)
+    assert "Proxy error. Request headers: ...." in message  # the body is shown, redacted
+    assert_hidden(message, ODD_TOKEN)
+    assert_hidden(caplog.text, ODD_TOKEN)
+    if status == 503:
+        assert "retry 1 of 1" in caplog.text and "Proxy error" in caplog.text
+    assert error.value.__cause__ is None and error.value.__context__ is None
+
+
+def test_an_auth_failure_shows_no_body_only_what_to_check(
+    server: FakeDataverse, warehouse: Path
+) -> None:
+    server.token = ODD_TOKEN
+    echo = f"token {quote_plus(ODD_TOKEN)} is not valid for this organisation"
+    server.faults.append(Fault("emails", status=401, body=echo))
+    with pytest.raises(dv.DataverseError) as error:
+        extract(warehouse, server, "email")
+    message = str(error.value)
+    assert "HTTP 401 (the token was refused" in message and "check RA_DATAVERSE_TOKEN" in message
+    assert "not valid for this organisation" not in message and "not shown" in message
+    assert_hidden(message, ODD_TOKEN)
+
+
+def test_a_network_failure_naming_the_token_is_redacted_and_not_chained(
+    server: FakeDataverse, warehouse: Path
+) -> None:
+    class Refusing(requests.Session):
+        """requests' message names the URL; here that URL carries the token."""
+
+        def get(self, url: str, **kwargs: object) -> requests.Response:
+            raise requests.ConnectionError(
+                f"HTTPSConnectionPool: Max retries exceeded with url: {url}"
+                f"&access_token={quote(ODD_TOKEN, safe='')}",
+                request=requests.Request("GET", url, headers=kwargs.get("headers")).prepare(),
+            )
+
+    with (
+        client_for(server, max_retries=0, session=Refusing()) as client,
+        pytest.raises(dv.DataverseError) as error,
+    ):
+        client.redact.add(ODD_TOKEN)
+        dv.extract_table(connector(warehouse), TABLES["lead"], client)
+    assert "gave up after 1 attempt: ConnectionError: HTTPSConnectionPool" in str(error.value)
+    assert_hidden(str(error.value), ODD_TOKEN)
+    # No chained exception: the request it would carry holds the Authorization header.
+    assert error.value.__cause__ is None and error.value.__context__ is None
+
+
+def test_a_failed_asset_hides_a_straddling_token_in_failure_metadata_and_logs(
+    server: FakeDataverse,
+    warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server.token = ODD_TOKEN
+    body = straddling_body(ODD_TOKEN, "percent-encoded", 300)
+    server.faults.append(Fault("emails", status=503, body=body, times=2))
+    server.faults.append(Fault("emails", status=400, body=body, times=None))
+    monkeypatch.setenv("RA_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("RA_SOURCE", "dataverse")
+    monkeypatch.setenv("RA_DATAVERSE_URL", server.base_url)
+    monkeypatch.setenv("RA_DATAVERSE_TOKEN", ODD_TOKEN)
+    monkeypatch.setattr(dv.time, "sleep", lambda seconds: None)
+    caplog.set_level(logging.DEBUG)
+    instance = dg.DagsterInstance.ephemeral()
+
+    result = dg.materialize(
+        [build_extract_asset(TABLES["email"])],
+        resources={"run_settings": RunSettingsResource()},
+        instance=instance,
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    data = failure.step_failure_data
+    assert "HTTP 400" in data.user_failure_data.description
+    assert_hidden(data.user_failure_data.description, ODD_TOKEN)
+    metadata = {name: value.value for name, value in data.user_failure_data.metadata.items()}
+    assert metadata == {"table": "email", "source": "dataverse", "http_status": 400}
+    # Dagster shows the chain of causes: the Failure, then the DataverseError, and no more.
+    chain, error = [], data.error
+    while error is not None:
+        chain.append(error)
+        assert_hidden(error.message + "".join(error.stack), ODD_TOKEN)
+        assert error.context is None or error.context is error.cause
+        error = error.cause
+    assert [link.cls_name for link in chain] == ["Failure", "DataverseError"]
+    logs = instance.all_logs(result.run_id)
+    assert any("retry 2 of 5" in entry.user_message for entry in logs)
+    assert_hidden(
+        "\n".join(f"{entry.user_message} {entry.dagster_event!r}" for entry in logs), ODD_TOKEN
+    )
+    assert_hidden(caplog.text, ODD_TOKEN)
+
+
+def test_a_token_endpoint_echoing_the_secret_shows_codes_and_what_to_check(
+    server: FakeDataverse, warehouse: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    odd_secret = "Sec+ret/Value=~Zq8.x_7-client"
+    server.client_secret = odd_secret
+    trace = "11111111-2222-3333-4444-555555555555"
+    identity = local_identity(server)
+    caplog.set_level(logging.DEBUG)
+
+    def client_with_secret(secret: str) -> dv.DataverseClient:
+        redactor = dv.Redactor()
+        tokens = dv.MsalToken(
+            "contoso-tenant", server.client_id, secret, server.base_url, redactor,
+            http_client=identity,
+        )  # fmt: skip
+        return dv.DataverseClient(server.base_url, tokens, redactor)
+
+    server.token_answer = lambda form: (
+        401,
+        {
+            "error": "invalid_client",
+            "error_description": f"AADSTS7000215: Invalid secret {form['client_secret']}",
+            "error_codes": [7000215],
+            "trace_id": trace,
+        },
+    )
+    with pytest.raises(dv.DataverseError) as error, client_with_secret(odd_secret) as client:
+        dv.extract_table(connector(warehouse), TABLES["systemuser"], client)
+    assert str(error.value).endswith(
+        f"invalid_client (AADSTS7000215, trace id {trace}); check RA_DATAVERSE_CLIENT_ID and "
+        "RA_DATAVERSE_CLIENT_SECRET (a wrong or expired secret) (the answer's text is not "
+        "shown: it can echo credentials)"
+    )
+    assert "Invalid secret" not in str(error.value)
+
+    # Not JSON: msal logs the body verbatim and raises; neither the log nor the error shows it.
+    server.token_answer = lambda form: (400, f"<h1>Bad request</h1> {quote_plus(odd_secret)}")
+    with pytest.raises(dv.DataverseError) as error, client_with_secret(odd_secret) as client:
+        dv.extract_table(connector(warehouse), TABLES["systemuser"], client)
+    assert "check RA_DATAVERSE_TENANT_ID" in str(error.value)
+    assert "Token response is not in json format: <h1>Bad request</h1> ***" in caplog.text
+    for text in (str(error.value), caplog.text):
+        assert_hidden(text, odd_secret)
+    assert error.value.__cause__ is None and error.value.__context__ is None
+
+
+def test_a_bad_value_echoing_the_token_is_named_but_redacted(
+    server: FakeDataverse, warehouse: Path
+) -> None:
+    server.token = ODD_TOKEN
+    server.update("email", any_email(server), senton=f"Bearer {ODD_TOKEN}")
+    with pytest.raises(LandingDataError) as error:
+        extract(warehouse, server, "email")
+    message = str(error.value)
+    assert "table 'email'" in message and "column 'senton'" in message
+    assert "'Bearer ***' is not a timestamp" in message and error.value.value == "Bearer ***"
+    assert_hidden(message, ODD_TOKEN)
+    assert error.value.__cause__ is None and error.value.__context__ is None
+
+
+def test_an_identity_platform_network_failure_is_redacted_and_not_chained(
+    server: FakeDataverse, warehouse: Path
+) -> None:
+    odd_secret = "Sec+ret/Value=~Zq8.x_7-client"
+
+    class Unreachable(requests.adapters.HTTPAdapter):
+        """Fails like a proxy that names the request's form in its refusal."""
+
+        def send(self, request, **kwargs):
+            raise requests.ConnectionError(
+                f"proxy refused {request.url} with body client_secret={quote_plus(odd_secret)}",
+                request=request,
+            )
+
+    identity = requests.Session()
+    identity.mount("https://", Unreachable())
+    redactor = dv.Redactor()
+    tokens = dv.MsalToken(
+        "contoso-tenant", "local-client-id", odd_secret, server.base_url, redactor,
+        http_client=identity,
+    )  # fmt: skip
+    with (
+        dv.DataverseClient(server.base_url, tokens, redactor) as client,
+        pytest.raises(dv.DataverseError) as error,
+    ):
+        dv.extract_table(connector(warehouse), TABLES["systemuser"], client)
+    assert ": ConnectionError: proxy refused https://login.microsoftonline.com/" in str(error.value)
+    assert "client_secret=***" in str(error.value)
+    assert_hidden(str(error.value), odd_secret)
+    assert error.value.__cause__ is None and error.value.__context__ is None

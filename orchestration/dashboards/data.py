@@ -152,6 +152,22 @@ joined as (
         or owners.business_unit_id = cast($business_unit as varchar)
 ),
 
+scoped as (
+    -- The focus rank a page shows: on a unit's site, the rank within the unit (1..n in
+    -- the global order; the global rank would tell how many riskier deals other units
+    -- have); on the all-units site, the mart's rank as it is.
+    select
+        * exclude (focus_rank),
+        case
+            when focus_rank is null then null
+            when cast($business_unit as varchar) is null then focus_rank
+            else row_number() over (
+                partition by record_type, focus_rank is null order by focus_rank
+            )
+        end as focus_rank
+    from joined
+),
+
 ranked as (
     select
         *,
@@ -165,7 +181,7 @@ ranked as (
                 record_id asc
         ) as type_rank,
         count(*) over (partition by record_type) as type_total
-    from joined
+    from scoped
 ),
 
 selected as (
@@ -381,14 +397,45 @@ def _load_widgets(
         }
     if "marts.mart_similar_won_opportunities" in present:
         rows = _rows(connection, SIMILAR_SQL, {"shown": SIMILAR_DEALS_SHOWN})
-        for row in rows:
-            if business_unit is not None and row["similar_business_unit_id"] != business_unit:
-                row["similar_opportunity_name"] = RESTRICTED
-                row["is_restricted"] = True
+        restrict_similar_deals(rows, business_unit)
         data.similar = _by_record(rows)
     if "marts.mart_similar_won_opportunities_status" in present:
         status = _rows(connection, "select * from marts.mart_similar_won_opportunities_status")
-        data.similar_status = status[0] if status else None
+        data.similar_status = scoped_similar_status(status[0] if status else None, business_unit)
+
+
+def restrict_similar_deals(rows: list[Row], business_unit: str | None) -> None:
+    """On a unit's site: hide names of deals owned elsewhere and the all-units total.
+
+    `similar_total` counts similar won deals of every unit ("Showing 10 of 37"): on a
+    unit's site it would tell how many won deals other units have, so it is dropped and
+    the page says only how many it shows.
+    """
+    if business_unit is None:
+        return
+    for row in rows:
+        row.pop("similar_total", None)
+        if row["similar_business_unit_id"] != business_unit:
+            row["similar_opportunity_name"] = RESTRICTED
+            row["is_restricted"] = True
+
+
+def scoped_similar_status(status: Row | None, business_unit: str | None) -> Row | None:
+    """The similar-deals status a site may show; on a unit's site, without counts.
+
+    The mart's reason ("needs at least 30 won and 30 lost opportunities; found 12 won and
+    40 lost") and its won, lost and open counts are over every unit. A unit's site keeps
+    whether the list is computed and says why not in words without numbers.
+    """
+    if status is None or business_unit is None:
+        return status
+    return {
+        "is_enabled": status.get("is_enabled"),
+        "reason": None
+        if status.get("is_enabled")
+        else "too few won and lost opportunities in the whole organisation to compare yet",
+        "refreshed_at": status.get("refreshed_at"),
+    }
 
 
 # Who knows whom beyond contacts and leads: for an account, the strongest user x contact

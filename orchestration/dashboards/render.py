@@ -664,7 +664,7 @@ def _similar_won(record: Row, context: PageContext) -> str:
             "similar-won", title, _note(f"None: {reason}." if reason else "No similar won deal.")
         )
     kind = rows[0].get("match_kind")
-    total = rows[0].get("similar_total") or len(rows)
+    total = rows[0].get("similar_total")  # absent on a unit's site: it counts every unit
     intro = (
         "No similar deal: the biggest won deals instead."
         if kind == "top_won_fallback"
@@ -705,7 +705,7 @@ def _similar_won(record: Row, context: PageContext) -> str:
             for row in rows
         ],
     )
-    more = _note(f"Showing {len(rows)} of {total}.") if total > len(rows) else ""
+    more = _note(f"Showing {len(rows)} of {total}.") if total and total > len(rows) else ""
     refreshed = _note(f"Refreshed {fmt_at(rows[0].get('refreshed_at'))}.")
     return _card("similar-won", title, _note(intro) + table + more + refreshed, wide=True)
 

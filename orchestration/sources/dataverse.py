@@ -32,10 +32,14 @@ Why the pieces are shaped as they are:
 - Throttling (429, and 502/503/504) is retried after `Retry-After` seconds, or with
   exponential backoff when the header is absent, at most `max_retries` times; then the
   extract fails and raw is untouched.
-- The client secret and bearer tokens never reach a message: every error text passes
-  through `Redactor`, errors are raised outside `except` blocks (no chained `requests`
-  exception, whose request object carries the Authorization header), and links that
-  point to another host are refused, so the token is only ever sent to the organisation.
+- The client secret and bearer tokens never reach a message or a log: every text from
+  the network passes through `Redactor` (orchestration.sources.redaction), whole and
+  before it is cut, which knows each spelling a server can echo them in; bodies of
+  authentication failures and token endpoint error texts are never shown
+  (orchestration.sources.dataverse_errors); errors are raised outside `except` blocks
+  (no chained `requests` exception, whose request object carries the Authorization
+  header), and links that point to another host are refused, so the token is only ever
+  sent to the organisation.
 """
 
 from __future__ import annotations
@@ -59,6 +63,16 @@ import pyarrow.parquet as pq
 import requests
 
 from orchestration.contract import TABLES, TableContract
+from orchestration.sources.dataverse_errors import (
+    DataverseError,
+    DeltaLinkExpired,
+    HttpAnswer,
+    error_detail,
+    http_error,
+    token_error_summary,
+    unreadable_page,
+)
+from orchestration.sources.files import LandingDataError
 from orchestration.sources.raw_loader import (
     RAW_SCHEMA,
     SOURCE_FILE_COLUMN,
@@ -68,6 +82,7 @@ from orchestration.sources.raw_loader import (
     quote_identifier,
     quote_literal,
 )
+from orchestration.sources.redaction import Redactor, redacting_logs
 from orchestration.sources.state import (
     DeltaLink,
     forget_delta_links,
@@ -97,7 +112,6 @@ DEFAULT_MAX_RETRIES = 5
 MAX_RETRY_WAIT_SECONDS = 300.0  # service protection windows are 5 minutes long
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 LOOKUP_ANNOTATION = "Microsoft.Dynamics.CRM.lookuplogicalname"
-EXPIRED_VERSION_STAMP = "0x80044352"  # ExpiredVersionStamp: "please perform a full sync"
 SOURCE_PREFIX = "dataverse:"
 ACTIVITY_ENTITY_SETS = ("emails", "appointments", "phonecalls")
 PARTY_FILTER_BATCH = 50  # activity ids per $filter: ~3 KB of URL, far below the limits
@@ -109,58 +123,6 @@ MODE_UNTRACKED = "full (change tracking not enabled)"
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-# --- errors and redaction ------------------------------------------------------------------
-
-
-class DataverseError(Exception):
-    """The Web API could not be read. The message is redacted and says what to check.
-
-    `retryable` is true when a later attempt may succeed (throttling, network, 5xx).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        table: str | None = None,
-        status: int | None = None,
-        code: str | None = None,
-        retryable: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.table = table
-        self.status = status
-        self.code = code
-        self.retryable = retryable
-
-
-class DeltaLinkExpired(DataverseError):
-    """The stored delta link is too old (or the table's tracking was reset): resync."""
-
-
-class Redactor:
-    """Replaces known secrets, and anything shaped like a bearer token, in text."""
-
-    _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
-    _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-
-    def __init__(self) -> None:
-        self._secrets: set[str] = set()
-
-    def add(self, secret: str | None) -> None:
-        if secret and len(secret) >= 4:
-            self._secrets.add(secret)
-
-    def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        text = self._BEARER.sub("Bearer ***", text)
-        return self._JWT.sub("***", text)
-
-    def __repr__(self) -> str:
-        return f"Redactor({len(self._secrets)} secrets)"
 
 
 # --- contract columns <-> Web API properties ----------------------------------------------
@@ -273,14 +235,14 @@ def entry_values(spec: EntitySpec, entry: dict[str, Any]) -> list[str | None]:
     """One Web API entity as the contract row, in `spec.columns` order, as text."""
     values = []
     for field in spec.fields:
-        try:
-            values.append(_text(entry.get(field.key)))
-        except TypeError as error:
+        value = entry.get(field.key)
+        if value is not None and not isinstance(value, str | bool | int | float):
             raise DataverseError(
                 f"dataverse extract failed: table '{spec.table}': property '{field.key}' "
-                f"holds a JSON {error.args[0]}, expected a plain value",
+                f"holds a JSON {type(value).__name__}, expected a plain value",
                 table=spec.table,
-            ) from None
+            )
+        values.append(_text(value))
     return values
 
 
@@ -347,28 +309,37 @@ class MsalToken:
 
         failure = None
         result: dict[str, Any] = {}
-        try:
-            if self._app is None:
-                self._app = msal.ConfidentialClientApplication(
-                    self._client_id,
-                    authority=self._authority,
-                    client_credential=self._client_secret,
-                    http_client=self._http_client,
+        # msal logs the identity platform's answer verbatim when it is not JSON.
+        with redacting_logs(self._redactor, "msal"):
+            try:
+                if self._app is None:
+                    self._app = msal.ConfidentialClientApplication(
+                        self._client_id,
+                        authority=self._authority,
+                        client_credential=self._client_secret,
+                        http_client=self._http_client,
+                    )
+                result = self._app.acquire_token_for_client(scopes=[self._scope]) or {}
+            except requests.RequestException as error:
+                # A network failure: requests names the URL and the reason, never a body.
+                failure = f"{type(error).__name__}: {self._redactor.excerpt(str(error), 300)}"
+            except Exception as error:  # msal's ValueError and others may quote a body
+                failure = (
+                    f"{type(error).__name__} while reading the tenant's OpenID configuration "
+                    "or the token (its text may echo the identity platform's answer and is "
+                    "not shown); check RA_DATAVERSE_TENANT_ID and that "
+                    f"{self._authority} is reachable"
                 )
-            result = self._app.acquire_token_for_client(scopes=[self._scope]) or {}
-        except Exception as error:  # msal raises ValueError, requests errors, ...
-            failure = f"{type(error).__name__}: {error}"
         if failure is None and "access_token" in result:
             self._redactor.add(result["access_token"])
             return result["access_token"]
         if failure is None:
-            failure = f"{result.get('error', 'no token')}: {result.get('error_description', '')}"
+            failure = token_error_summary(result)
+        # Raised outside the `except` blocks: no chained exception carries the request.
         raise DataverseError(
             self._redactor(
                 f"dataverse extract failed: could not get a token for {self._scope} from "
-                f"{self._authority} with client id {self._client_id} "
-                f"(check RA_DATAVERSE_TENANT_ID, RA_DATAVERSE_CLIENT_ID and "
-                f"RA_DATAVERSE_CLIENT_SECRET): {failure.strip()}"
+                f"{self._authority} with client id {self._client_id}: {failure}"
             )
         )
 
@@ -402,13 +373,6 @@ def service_root(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-@dataclass
-class _Response:
-    status: int
-    headers: Any
-    text: str
-
-
 class DataverseClient:
     """GET with retries, paging and redaction; one per extract step."""
 
@@ -430,7 +394,7 @@ class DataverseClient:
         parts = urlsplit(self.service_root)
         self.resource = f"{parts.scheme}://{parts.netloc}"
         self._tokens = tokens
-        self._redact = redactor
+        self.redact = redactor  # every text from the network passes through it
         self.page_size = page_size
         self.max_retries = max_retries
         self._max_retry_wait = max_retry_wait
@@ -494,9 +458,10 @@ class DataverseClient:
         root, link = urlsplit(self.service_root), urlsplit(url)
         same_origin = (link.scheme, link.netloc.lower()) == (root.scheme, root.netloc.lower())
         if not same_origin or not link.path.lower().startswith(root.path.lower()):
+            got = self.redact.excerpt(f"{link.scheme}://{link.netloc}{link.path}", 200)
             raise DataverseError(
                 f"dataverse extract failed: refused to follow a link outside "
-                f"{self.service_root} (got {link.scheme}://{link.netloc}{link.path}); "
+                f"{self.service_root} (got {got}); "
                 "the bearer token is only sent to the organisation"
             )
 
@@ -509,7 +474,7 @@ class DataverseClient:
             preferences.append("odata.track-changes")
         return ",".join(preferences)
 
-    def _send(self, url: str, prefer: str) -> tuple[_Response | None, str | None]:
+    def _send(self, url: str, prefer: str) -> tuple[HttpAnswer | None, str | None]:
         """One attempt: the response, or a redacted description of the network failure."""
         failure = None
         try:
@@ -523,14 +488,14 @@ class DataverseClient:
             }
             self.requests += 1
             response = self._session.get(url, headers=headers, timeout=self._timeout)
-            return _Response(response.status_code, response.headers, response.text), None
+            return HttpAnswer(response.status_code, response.headers, response.text), None
         except requests.RequestException as error:
             failure = f"{type(error).__name__}: {error}"
         # Only text leaves this method: the exception (and its request, which carries the
         # Authorization header) is dropped here, so no later error can chain it.
-        return None, self._redact(failure)
+        return None, self.redact.excerpt(failure, 500)
 
-    def _retry_wait(self, response: _Response | None, attempt: int) -> float:
+    def _retry_wait(self, response: HttpAnswer | None, attempt: int) -> float:
         header = response.headers.get("Retry-After") if response is not None else None
         wait: float | None = None
         if header:
@@ -555,10 +520,10 @@ class DataverseClient:
             if response is not None and response.status not in RETRY_STATUSES:
                 break
             if response is not None:
-                failure = f"HTTP {response.status}{_error_detail(response, self._redact)}"
+                failure = f"HTTP {response.status}{error_detail(response, self.redact)}"
             if attempt > self.max_retries:
                 raise DataverseError(
-                    self._redact(
+                    self.redact(
                         f"dataverse extract failed: table '{table}': {what}: gave up after "
                         f"{attempt} attempt{'s' if attempt > 1 else ''}: {failure}"
                     ),
@@ -574,7 +539,7 @@ class DataverseClient:
             self._sleep(wait)
 
         if response.status >= 400:
-            raise _http_error(response, table, what, self._redact)
+            raise http_error(response, table, what, self.redact)
         payload, failure = None, None
         try:
             payload = json.loads(response.text)
@@ -587,15 +552,7 @@ class DataverseClient:
         elif failure is None and not all(isinstance(row, dict) for row in payload["value"]):
             failure = "has a 'value' entry that is not an object"
         if failure is not None:
-            raise DataverseError(
-                self._redact(
-                    f"dataverse extract failed: table '{table}': {what} {failure}; "
-                    f"response starts: {response.text[:200]!r}"
-                ),
-                table=table,
-                status=response.status,
-                retryable=True,
-            )
+            raise unreadable_page(response, table, what, failure, self.redact)
         return payload
 
     def pages(
@@ -619,49 +576,6 @@ class DataverseClient:
             )
             yield number, payload
             url = payload.get("@odata.nextLink") or ""
-
-
-def _error_detail(response: _Response, redact: Redactor) -> str:
-    code, message = _error_code_message(response)
-    detail = " ".join(part for part in (code, message) if part)
-    return f" ({redact(detail)[:300]})" if detail else ""
-
-
-def _error_code_message(response: _Response) -> tuple[str, str]:
-    try:
-        error = json.loads(response.text).get("error") or {}
-        return str(error.get("code") or ""), str(error.get("message") or "")
-    except (ValueError, AttributeError):
-        return "", response.text.strip()[:300]
-
-
-def _http_error(response: _Response, table: str, what: str, redact: Redactor) -> DataverseError:
-    code, message = _error_code_message(response)
-    hint = {
-        401: "the token was refused (expired, or issued for another organisation)",
-        403: "the application user lacks a security role that can read this table",
-        404: "no such entity set or link (is the organisation URL right?)",
-    }.get(response.status, "")
-    expired = (
-        response.status == 410
-        or code.lower() == EXPIRED_VERSION_STAMP
-        or (
-            "expired" in message.lower()
-            and ("version stamp" in message.lower() or "delta" in message.lower())
-        )
-    )
-    kind = DeltaLinkExpired if expired else DataverseError
-    text = f"dataverse extract failed: table '{table}': {what}: HTTP {response.status}"
-    text += f" {code}" if code else ""
-    text += f": {message}" if message else ""
-    text += f" ({hint})" if hint else ""
-    return kind(
-        redact(text)[:1000],
-        table=table,
-        status=response.status,
-        code=code or None,
-        retryable=response.status >= 500,
-    )
 
 
 # --- spooling pages to Parquet -------------------------------------------------------------
@@ -859,12 +773,15 @@ def _load(
     read: _Read,
     links: Callable[[int], list[DeltaLink]],
     streams: Sequence[str],
+    redact: Redactor,
     allow_empty: bool = False,
 ) -> LoadResult:
     """Load the spooled rows (merged into raw by `stage`, or alone), then store the links.
 
     Only a full read that returns nothing counts as empty input (see load_raw_table): a
     delta round keeps raw's rows, and one that deletes them all is the CRM's own word.
+    A bad value is quoted in the LandingDataError's message and `value`: both pass
+    through `redact`, since the value is whatever the server sent.
     """
     with connect() as connection:
         kept = None
@@ -882,6 +799,13 @@ def _load(
                 allow_empty=allow_empty or stage is not None,
                 looked_in=f"a full read of {source}",
             )
+        except LandingDataError as error:
+            error.args = tuple(redact(str(arg)) for arg in error.args)
+            error.value = None if error.value is None else redact(error.value)
+            # A chained database error would quote the value unredacted.
+            error.__cause__ = error.__context__ = None
+            error.__suppress_context__ = True
+            raise
         finally:
             if kept is not None:
                 connection.execute(f"drop table if exists {kept}")
@@ -1003,6 +927,7 @@ def extract_table(
                 else []
             ),
             [contract.name],
+            client.redact,
             allow_empty,
         )
     return DataverseExtract(
@@ -1152,6 +1077,7 @@ def _extract_activity_parties(
                 else []
             ),
             list(streams.values()),
+            client.redact,
             allow_empty,
         )
     return DataverseExtract(
@@ -1191,7 +1117,7 @@ def _activity_ids(
     if bad is not None:
         raise DataverseError(
             f"dataverse extract failed: table 'activityparty': {spec.entity_set} returned "
-            f"an activity id that is not a GUID: {bad[:60]!r}",
+            f"an activity id that is not a GUID: {client.redact.excerpt(bad, 60)!r}",
             table="activityparty",
         )
     return ids, read.delta_link
