@@ -104,7 +104,7 @@ final as (
         cast(customer_minutes as double) as customer_minutes,
         message_id,
         in_reply_to,
-        conversation_index,
+        conversation_index_hex,
         is_email_followed,
         open_count,
         reply_count,

@@ -1,20 +1,24 @@
 -- The first answer to each email (KPI_SPEC section 4, "Replies").
--- B's parent is the email whose messageid equals B.inreplyto; when none has it, the email
--- whose conversationindex is the longest proper prefix of B's. Prefixes are looked up by
--- equality, one probe per index length that occurs in the data (a thread's depth), so
--- there is no all-pairs comparison. B answers A when the other side initiated it and it
--- came later; only the first answer counts. Both must be completed as of T.
+-- Only emails completed as of T take part: a draft, failed or canceled copy is never a
+-- parent nor an answer, and never owns a message id or an index. B's parent is the email
+-- whose messageid equals B.inreplyto; when none has it, the email whose conversation index
+-- is the longest proper prefix of B's, compared as bytes (staging turns base64 and hex into
+-- upper-case hex, two characters a byte, so every index length here is even and a byte
+-- prefix is a hex prefix of that length). Prefixes are looked up by equality, one probe
+-- per index length that occurs in the data (a thread's depth), so there is no all-pairs
+-- comparison. B answers A when the other side initiated it and it came later; only the
+-- first answer counts.
 with emails as (
     select
         activity_id,
-        activity_status,
         initiated_by,
         activity_at,
         message_id,
         in_reply_to,
-        conversation_index
+        conversation_index_hex
     from {{ ref('int_activities_classified') }}
     where activity_type = 'email'
+        and activity_status = 'completed'
 ),
 
 -- When several emails carry the same messageid or index, the smallest activity id wins.
@@ -26,10 +30,10 @@ message_id_owners as (
 ),
 
 conversation_index_owners as (
-    select conversation_index, min(activity_id) as activity_id
+    select conversation_index_hex, min(activity_id) as activity_id
     from emails
-    where conversation_index is not null
-    group by conversation_index
+    where conversation_index_hex is not null
+    group by conversation_index_hex
 ),
 
 parents_by_message_id as (
@@ -44,18 +48,18 @@ parents_by_message_id as (
 ),
 
 emails_without_message_parent as (
-    select emails.activity_id, emails.conversation_index
+    select emails.activity_id, emails.conversation_index_hex
     from emails
     left join message_id_owners
         on emails.in_reply_to = message_id_owners.message_id
     where message_id_owners.message_id is null
-        and emails.conversation_index is not null
+        and emails.conversation_index_hex is not null
 ),
 
 conversation_index_lengths as (
-    select distinct length(conversation_index) as index_length
+    select distinct length(conversation_index_hex) as index_length
     from emails
-    where conversation_index is not null
+    where conversation_index_hex is not null
 ),
 
 prefix_probes as (
@@ -63,13 +67,13 @@ prefix_probes as (
         emails_without_message_parent.activity_id as reply_activity_id,
         conversation_index_lengths.index_length,
         substring(
-            emails_without_message_parent.conversation_index, 1,
+            emails_without_message_parent.conversation_index_hex, 1,
             conversation_index_lengths.index_length
         ) as index_prefix
     from emails_without_message_parent
     inner join conversation_index_lengths
         on conversation_index_lengths.index_length
-            < length(emails_without_message_parent.conversation_index)
+            < length(emails_without_message_parent.conversation_index_hex)
 ),
 
 prefix_parents_ranked as (
@@ -82,7 +86,7 @@ prefix_parents_ranked as (
         ) as prefix_rank
     from prefix_probes
     inner join conversation_index_owners
-        on prefix_probes.index_prefix = conversation_index_owners.conversation_index
+        on prefix_probes.index_prefix = conversation_index_owners.conversation_index_hex
 ),
 
 parents_by_conversation_index as (
@@ -116,9 +120,7 @@ answers as (
         on parents.parent_activity_id = originals.activity_id
     inner join emails as replies
         on parents.reply_activity_id = replies.activity_id
-    where originals.activity_status = 'completed'
-        and replies.activity_status = 'completed'
-        and originals.initiated_by in ('team', 'customer')
+    where originals.initiated_by in ('team', 'customer')
         and replies.initiated_by in ('team', 'customer')
         and originals.initiated_by <> replies.initiated_by
         and replies.activity_at > originals.activity_at

@@ -10,13 +10,13 @@ state_labels as (
 
 renamed as (
     select
-        cast(source.accountid as {{ dbt.type_string() }}) as account_id,
+        {{ normalize_guid('source.accountid') }} as account_id,
         cast(source.name as {{ dbt.type_string() }}) as account_name,
-        cast(source.primarycontactid as {{ dbt.type_string() }}) as primary_contact_id,
+        {{ normalize_guid('source.primarycontactid') }} as primary_contact_id,
         cast(source.industrycode as {{ dbt.type_int() }}) as industry_code,
         cast(source.numberofemployees as {{ dbt.type_int() }}) as number_of_employees,
         cast(source.revenue as double) as revenue,
-        cast(source.ownerid as {{ dbt.type_string() }}) as owner_id,
+        {{ normalize_guid('source.ownerid') }} as owner_id,
         state_labels.option_label as account_state,
         cast(source.createdon as {{ dbt.type_timestamp() }}) as created_at,
         cast(source.modifiedon as {{ dbt.type_timestamp() }}) as modified_at

@@ -10,10 +10,10 @@ participation_labels as (
 
 renamed as (
     select
-        cast(source.activitypartyid as {{ dbt.type_string() }}) as activity_party_id,
-        cast(source.activityid as {{ dbt.type_string() }}) as activity_id,
+        {{ normalize_guid('source.activitypartyid') }} as activity_party_id,
+        {{ normalize_guid('source.activityid') }} as activity_id,
         -- An empty partyid is an address that matched no record (customer side, KPI_SPEC 1).
-        nullif(cast(source.partyid as {{ dbt.type_string() }}), '') as party_id,
+        {{ normalize_guid('source.partyid') }} as party_id,
         lower(cast(source.partyobjecttypecode as {{ dbt.type_string() }})) as party_type,
         cast(source.participationtypemask as {{ dbt.type_int() }}) as participation_type_mask,
         participation_labels.option_label as participation_role,

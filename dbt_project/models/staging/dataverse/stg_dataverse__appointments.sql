@@ -10,7 +10,7 @@ state_labels as (
 
 renamed as (
     select
-        cast(source.activityid as {{ dbt.type_string() }}) as activity_id,
+        {{ normalize_guid('source.activityid') }} as activity_id,
         cast(source.subject as {{ dbt.type_string() }}) as subject,
         cast(source.scheduledstart as {{ dbt.type_timestamp() }}) as scheduled_start_at,
         cast(source.scheduledend as {{ dbt.type_timestamp() }}) as scheduled_end_at,
@@ -19,9 +19,9 @@ renamed as (
         cast(source.actualend as {{ dbt.type_timestamp() }}) as actual_end_at,
         cast(source.actualdurationminutes as double) as actual_duration_minutes,
         state_labels.option_label as appointment_state,
-        cast(source.regardingobjectid as {{ dbt.type_string() }}) as regarding_object_id,
+        {{ normalize_guid('source.regardingobjectid') }} as regarding_object_id,
         lower(cast(source.regardingobjecttypecode as {{ dbt.type_string() }})) as regarding_object_type,
-        cast(source.ownerid as {{ dbt.type_string() }}) as owner_id,
+        {{ normalize_guid('source.ownerid') }} as owner_id,
         cast(source.createdon as {{ dbt.type_timestamp() }}) as created_at,
         cast(source.modifiedon as {{ dbt.type_timestamp() }}) as modified_at
     from source

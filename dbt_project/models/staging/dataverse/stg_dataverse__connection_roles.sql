@@ -10,7 +10,7 @@ category_labels as (
 
 renamed as (
     select
-        cast(source.connectionroleid as {{ dbt.type_string() }}) as connection_role_id,
+        {{ normalize_guid('source.connectionroleid') }} as connection_role_id,
         cast(source.name as {{ dbt.type_string() }}) as connection_role_name,
         category_labels.option_label as connection_role_category
     from source

@@ -10,12 +10,12 @@ state_labels as (
 
 renamed as (
     select
-        cast(source.connectionid as {{ dbt.type_string() }}) as connection_id,
-        cast(source.record1id as {{ dbt.type_string() }}) as record1_id,
+        {{ normalize_guid('source.connectionid') }} as connection_id,
+        {{ normalize_guid('source.record1id') }} as record1_id,
         lower(cast(source.record1objecttypecode as {{ dbt.type_string() }})) as record1_type,
-        cast(source.record2id as {{ dbt.type_string() }}) as record2_id,
+        {{ normalize_guid('source.record2id') }} as record2_id,
         lower(cast(source.record2objecttypecode as {{ dbt.type_string() }})) as record2_type,
-        cast(source.record2roleid as {{ dbt.type_string() }}) as record2_role_id,
+        {{ normalize_guid('source.record2roleid') }} as record2_role_id,
         state_labels.option_label as connection_state,
         cast(source.modifiedon as {{ dbt.type_timestamp() }}) as modified_at
     from source

@@ -10,13 +10,13 @@ state_labels as (
 
 renamed as (
     select
-        cast(source.contactid as {{ dbt.type_string() }}) as contact_id,
+        {{ normalize_guid('source.contactid') }} as contact_id,
         cast(source.fullname as {{ dbt.type_string() }}) as contact_name,
         cast(source.emailaddress1 as {{ dbt.type_string() }}) as email_address,
         -- parentcustomerid may name an account or a contact; only accounts roll up.
-        cast(source.parentcustomerid as {{ dbt.type_string() }}) as parent_customer_id,
+        {{ normalize_guid('source.parentcustomerid') }} as parent_customer_id,
         cast(source.jobtitle as {{ dbt.type_string() }}) as job_title,
-        cast(source.ownerid as {{ dbt.type_string() }}) as owner_id,
+        {{ normalize_guid('source.ownerid') }} as owner_id,
         state_labels.option_label as contact_state,
         cast(source.createdon as {{ dbt.type_timestamp() }}) as created_at,
         cast(source.modifiedon as {{ dbt.type_timestamp() }}) as modified_at

@@ -16,19 +16,23 @@ status_labels as (
 
 renamed as (
     select
-        cast(source.activityid as {{ dbt.type_string() }}) as activity_id,
+        {{ normalize_guid('source.activityid') }} as activity_id,
         cast(source.subject as {{ dbt.type_string() }}) as subject,
         -- true = outgoing (sent by the team); empty = let the sender party decide.
         cast(source.directioncode as boolean) as is_outgoing,
         cast(source.senton as {{ dbt.type_timestamp() }}) as sent_at,
         state_labels.option_label as email_state,
         status_labels.option_label as email_status,
-        cast(source.regardingobjectid as {{ dbt.type_string() }}) as regarding_object_id,
+        {{ normalize_guid('source.regardingobjectid') }} as regarding_object_id,
         lower(cast(source.regardingobjecttypecode as {{ dbt.type_string() }})) as regarding_object_type,
-        cast(source.ownerid as {{ dbt.type_string() }}) as owner_id,
-        cast(source.messageid as {{ dbt.type_string() }}) as message_id,
-        cast(source.inreplyto as {{ dbt.type_string() }}) as in_reply_to,
-        cast(source.conversationindex as {{ dbt.type_string() }}) as conversation_index,
+        {{ normalize_guid('source.ownerid') }} as owner_id,
+        -- Message ids without blanks and enclosing '<' '>' (macros/identifiers.sql).
+        {{ normalize_message_id('source.messageid') }} as message_id,
+        {{ normalize_message_id('source.inreplyto') }} as in_reply_to,
+        -- The index as it came (trimmed) and as upper-case hex of its bytes, decoded from
+        -- hex or base64; null when it is neither (counted by a warn-level test).
+        nullif(trim(cast(source.conversationindex as {{ dbt.type_string() }})), '') as conversation_index,
+        {{ conversation_index_hex('source.conversationindex') }} as conversation_index_hex,
         coalesce(cast(source.isemailfollowed as boolean), false) as is_email_followed,
         coalesce(cast(source.opencount as {{ dbt.type_int() }}), 0) as open_count,
         coalesce(cast(source.replycount as {{ dbt.type_int() }}), 0) as reply_count,

@@ -10,13 +10,13 @@ state_labels as (
 
 renamed as (
     select
-        cast(source.leadid as {{ dbt.type_string() }}) as lead_id,
+        {{ normalize_guid('source.leadid') }} as lead_id,
         cast(source.fullname as {{ dbt.type_string() }}) as lead_name,
         cast(source.companyname as {{ dbt.type_string() }}) as company_name,
         cast(source.emailaddress1 as {{ dbt.type_string() }}) as email_address,
-        cast(source.parentaccountid as {{ dbt.type_string() }}) as parent_account_id,
-        cast(source.parentcontactid as {{ dbt.type_string() }}) as parent_contact_id,
-        cast(source.ownerid as {{ dbt.type_string() }}) as owner_id,
+        {{ normalize_guid('source.parentaccountid') }} as parent_account_id,
+        {{ normalize_guid('source.parentcontactid') }} as parent_contact_id,
+        {{ normalize_guid('source.ownerid') }} as owner_id,
         state_labels.option_label as lead_state,
         cast(source.createdon as {{ dbt.type_timestamp() }}) as created_at,
         cast(source.modifiedon as {{ dbt.type_timestamp() }}) as modified_at

@@ -10,11 +10,11 @@ state_labels as (
 
 renamed as (
     select
-        cast(source.opportunityid as {{ dbt.type_string() }}) as opportunity_id,
+        {{ normalize_guid('source.opportunityid') }} as opportunity_id,
         cast(source.name as {{ dbt.type_string() }}) as opportunity_name,
-        cast(source.parentaccountid as {{ dbt.type_string() }}) as parent_account_id,
-        cast(source.parentcontactid as {{ dbt.type_string() }}) as parent_contact_id,
-        cast(source.ownerid as {{ dbt.type_string() }}) as owner_id,
+        {{ normalize_guid('source.parentaccountid') }} as parent_account_id,
+        {{ normalize_guid('source.parentcontactid') }} as parent_contact_id,
+        {{ normalize_guid('source.ownerid') }} as owner_id,
         cast(source.estimatedvalue as double) as estimated_value,
         cast(source.actualvalue as double) as actual_value,
         cast(source.estimatedclosedate as date) as estimated_close_date,
