@@ -306,3 +306,79 @@ def test_check_run_settings_reads_the_exports_run_config_before_the_environment(
         check_run_settings(None, environ)
     # A valid value in the run config wins over the bad variable, as in the step itself.
     check_run_settings({"ops": {"exports": {"config": {"top_n": 5}}}}, environ)
+
+
+# --- the exports wait for the writers' pool instead of meeting a writer's lock ------------
+
+WRITER = (
+    "import duckdb, sys\n"
+    "connection = duckdb.connect(sys.argv[1])\n"  # read-write: DuckDB locks the file
+    "print('locked', flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+def test_the_exports_wait_for_another_runs_writer_instead_of_failing_on_the_lock(
+    built_handmade, tmp_path: Path
+):
+    """The issue's case: another run's extract or dbt step holds the `duckdb` pool slot and
+    the warehouse open for writing. The exports wait for the slot (a reader in another
+    process would fail with "Could not set lock on file"), then publish once it is free."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from orchestration.defs.exports import exports as exports_step
+    from orchestration.defs.resources import WAREHOUSE_POOL
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_handmade.warehouse, warehouse)
+    export_dir = tmp_path / "exports"
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
+    instance = dg.DagsterInstance.from_config(str(home))
+    storage = instance.event_log_storage
+    storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+    assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "other-run", "raw__email").is_claimed
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(warehouse)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    results: list[dg.ExecuteInProcessResult] = []
+    try:
+        assert writer.stdout.readline().strip() == "locked"
+        with pipeline_environment(export_dir, warehouse, export_dir, SAMPLE_AS_OF):
+            thread = threading.Thread(
+                target=lambda: results.append(
+                    dg.materialize(
+                        [exports_step],
+                        resources={"run_settings": RunSettingsResource()},
+                        instance=instance,
+                        raise_on_error=False,
+                    )
+                )
+            )
+            thread.start()
+            # Wait (a bounded poll, not a timing assertion) until the step queues for the slot.
+            deadline = time.monotonic() + 120
+            while storage.get_concurrency_info(WAREHOUSE_POOL).pending_step_count == 0:
+                assert thread.is_alive() and time.monotonic() < deadline, [
+                    failure_messages(result) for result in results
+                ]
+                time.sleep(0.2)
+            assert not (export_dir / CURRENT_LINK).exists()  # nothing read, nothing written
+            writer.stdin.close()  # the other run's step ends: lock and slot are released
+            writer.wait(timeout=60)
+            storage.free_concurrency_slots_for_run("other-run")
+            thread.join(timeout=600)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+        instance.dispose()
+    assert results and results[0].success, failure_messages(results[0]) if results else ""
+    assert (export_dir / "dashboards" / "index.html").exists()
+    assert (export_dir / "marts" / "mart_relationship_kpis.parquet").exists()
