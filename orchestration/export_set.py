@@ -35,6 +35,9 @@ VERSIONS_DIR = ".versions"
 CURRENT_LINK = "current"
 # The documented paths, each a symlink into `current`.
 PUBLISHED_NAMES = ("marts", "manifest.json", "relationship_marts.duckdb", "dashboards")
+# Hidden names at the top of exports/ left by an interrupted publication (.retired-, .link-)
+# or by the exports of earlier versions, which wrote in place (.tmp, .tmp-, .old-).
+LEFTOVER_MARKS = (".retired-", ".link-", ".tmp", ".old-")
 
 
 def new_version(run_id: str, now: datetime | None = None) -> str:
@@ -123,6 +126,6 @@ def publish(export_dir: Path, staging: Path) -> Path:
             _remove(old)
     _remove(export_dir / STAGING_DIR)
     for leftover in export_dir.glob(".*"):
-        if ".retired-" in leftover.name or ".link-" in leftover.name:
+        if any(mark in leftover.name for mark in LEFTOVER_MARKS):
             _remove(leftover)
     return version

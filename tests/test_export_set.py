@@ -156,12 +156,16 @@ def test_leftovers_of_a_killed_run_do_not_show_and_are_removed_next_time(tmp_pat
     (dead / "mart_a.csv").write_text("half")
     (tmp_path / ".versions" / "orphan").mkdir()
     os.symlink(".versions/orphan", tmp_path / ".current.link-deadbeef")
+    (tmp_path / ".dashboards.tmp-0badf00d").mkdir()  # the exports of earlier versions
+    (tmp_path / ".manifest.json.tmp").write_text("half")
     assert published_text(tmp_path) == {"one"}
     publish(tmp_path, stage(tmp_path, "v2", "two"))
     assert published_text(tmp_path) == {"two"}
     assert sorted(p.name for p in (tmp_path / ".versions").iterdir()) == ["v1", "v2"]
     assert not (tmp_path / ".staging").exists()
-    assert not (tmp_path / ".current.link-deadbeef").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".versions", CURRENT_LINK, *PUBLISHED_NAMES]
+    )
 
 
 def test_a_failure_while_staging_leaves_the_published_set(tmp_path: Path):
