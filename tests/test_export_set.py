@@ -280,7 +280,7 @@ def test_a_new_run_replaces_marts_and_dashboards_together(built_handmade, publis
         ({"RA_DASHBOARD_TOP_N": "ten"}, None, "RA_DASHBOARD_TOP_N"),
         ({"RA_DUCKDB_MEMORY_LIMIT": "lots"}, None, "RA_DUCKDB_MEMORY_LIMIT"),
         ({"RA_SOURCE": "ftp"}, None, "RA_SOURCE"),
-        ({}, {"ops": {"exports": {"config": {"top_n": 0}}}}, "RA_DASHBOARD_TOP_N"),
+        ({}, {"ops": {"exports": {"config": {"top_n": 0}}}}, "run config top_n"),
     ],
 )
 def test_a_bad_setting_fails_the_run_before_any_step_writes(
