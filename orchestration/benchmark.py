@@ -214,7 +214,7 @@ def step_durations(instance, run_id: str) -> dict[str, float]:
 def stage_of(step_key: str) -> str:
     if step_key.startswith("raw__"):
         return "extract"
-    if step_key.startswith("exports__"):
+    if step_key == "exports":  # one step publishes marts and dashboards together
         return "exports"
     if step_key.startswith("weekly_dbt"):
         return "dbt weekly (similar won)"

@@ -1,13 +1,18 @@
-"""Publishing marts for BI and dashboards for stakeholders, written atomically.
+"""Publishing marts for BI and dashboards for stakeholders.
 
 - every mart as Parquet and CSV, plus manifest.json;
 - relationship_marts.duckdb, every mart in one file that BI tools open read-only;
 - dashboards/: static HTML (orchestration.dashboards), for everyone and per business unit.
 
-Readers (BI tools, browsers) may open these files at any time, so every file is written
-next to its final name and renamed into place: a reader sees the old file or the new one.
-The dashboards are a tree of files, so the whole tree is built in a staging folder and
-swapped in with two renames.
+The Dagster step writes all of these into one folder set aside and publishes the set at
+once (orchestration.export_set). Every file here is still written next to its final name
+and renamed into place, so a caller writing straight into a folder that readers use gets
+whole files too.
+
+Every export lists a mart's rows in the order of its key (the columns of the mart's unique
+test in dbt, then every other column), so a fixed RA_AS_OF on the same input gives the same
+bytes. CSV cells that a spreadsheet would run as a formula are neutralised (see
+`csv_safe_select`); Parquet and the DuckDB file keep every value exactly.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +38,13 @@ BI_DATABASE = "relationship_marts.duckdb"
 BI_STORAGE_VERSION = "v1.0.0"
 DASHBOARDS_DIR = "dashboards"
 BUSINESS_UNITS_DIR = "business_units"
+UNIQUE_TESTS = ("unique", "unique_combination")
+
+# OWASP "CSV Injection": a cell starting with one of these is a formula to Excel, LibreOffice
+# and Google Sheets (tab and carriage return hide a formula after them). Such a text cell
+# gets a leading apostrophe, which spreadsheets show as text and do not display.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_ESCAPE = "'"
 
 
 def _replace_atomically(temporary: Path, final: Path) -> None:
@@ -42,31 +55,119 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def mart_keys(manifest: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
+    """Each mart's key, from its unique tests in dbt's manifest: {mart: (column, ...)}.
+
+    A mart with several unique tests (e.g. (record, rank) and (record, party)) takes the one
+    with fewest columns, ties broken by the test's name, so the choice never changes between
+    runs. A mart with no unique test is absent (it is then ordered by every column).
+    """
+    nodes: Mapping[str, Mapping] = manifest["nodes"]  # type: ignore[assignment]
+    marts = {
+        unique_id: node["name"]
+        for unique_id, node in nodes.items()
+        if node["resource_type"] == "model" and node["fqn"][1] == MARTS_SCHEMA
+    }
+    candidates: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+    for unique_id, node in nodes.items():
+        metadata = node.get("test_metadata") or {}
+        if node["resource_type"] != "test" or metadata.get("name") not in UNIQUE_TESTS:
+            continue
+        if (node.get("config") or {}).get("where"):
+            continue  # unique on a subset of rows only: not a key of the mart
+        models = [marts[dep] for dep in node["depends_on"]["nodes"] if dep in marts]
+        if len(models) != 1:
+            continue
+        kwargs = metadata.get("kwargs") or {}
+        columns = tuple(kwargs.get("columns") or [node.get("column_name")])
+        if all(columns):
+            candidates.setdefault(models[0], []).append((len(columns), unique_id, columns))
+    return {mart: min(found)[2] for mart, found in candidates.items()}
+
+
+def order_by_key(columns: Sequence[str], key: Sequence[str]) -> str:
+    """`order by` the key, then every other column: a total order whatever the data holds.
+
+    The other columns only matter where the key repeats (it should not: the unique tests
+    block the exports otherwise) or where a mart has no key.
+    """
+    unknown = [column for column in key if column not in columns]
+    if unknown:
+        raise ValueError(
+            f"the key column(s) {', '.join(unknown)} are not columns of the mart "
+            f"({', '.join(columns)}); run `dbt parse` so the manifest matches the models"
+        )
+    ordered = [*key, *(column for column in columns if column not in key)]
+    if not ordered:
+        return ""
+    return "order by " + ", ".join(_identifier(column) for column in ordered)
+
+
+def csv_safe_select(columns: Sequence[tuple[str, str]]) -> str:
+    """A select list that prefixes formula-like text cells with an apostrophe.
+
+    `columns` is [(name, DuckDB type)]. Only VARCHAR cells change: '=1+1' -> "'=1+1", '-3'
+    (text) -> "'-3"; the number -3 stays -3, NULL stays empty. Rule: OWASP CSV Injection.
+    """
+    prefixes = ", ".join(_sql_string(prefix) for prefix in FORMULA_PREFIXES)
+    items = []
+    for name, data_type in columns:
+        column = _identifier(name)
+        if data_type.upper() == "VARCHAR":
+            items.append(
+                f"case when left({column}, 1) in ({prefixes}) "
+                f"then {_sql_string(FORMULA_ESCAPE)} || {column} else {column} end as {column}"
+            )
+        else:
+            items.append(column)
+    return ", ".join(items)
+
+
+def mart_columns(
+    connection: duckdb.DuckDBPyConnection, mart: str, database: str | None = None
+) -> list[tuple[str, str]]:
+    """[(column, DuckDB type)] of one mart, in the table's order (of the attached
+    `database`, else of the connection's own)."""
+    return connection.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = coalesce(?, current_database()) "
+        "and table_schema = ? and table_name = ? order by ordinal_position",
+        [database, MARTS_SCHEMA, mart],
+    ).fetchall()
+
+
 def export_mart(
-    connection: duckdb.DuckDBPyConnection, mart: str, marts_dir: Path
+    connection: duckdb.DuckDBPyConnection,
+    mart: str,
+    marts_dir: Path,
+    key: Sequence[str] = (),
 ) -> dict[str, object]:
-    """Write one mart as Parquet and CSV; return its manifest entry."""
+    """Write one mart as Parquet and CSV, rows in key order; return its manifest entry."""
     marts_dir.mkdir(parents=True, exist_ok=True)
-    relation = f'{MARTS_SCHEMA}."{mart}"'
-    for extension, options in (("parquet", "format parquet"), ("csv", "format csv, header")):
+    relation = f"{MARTS_SCHEMA}.{_identifier(mart)}"
+    # A mart that does not exist has no columns: the copy below then fails naming it.
+    columns = mart_columns(connection, mart)
+    names = [name for name, _ in columns]
+    order = order_by_key(names, key)
+    queries = {
+        "parquet": (f"select * from {relation} {order}", "format parquet"),
+        "csv": (f"select {csv_safe_select(columns)} from {relation} {order}", "format csv, header"),
+    }
+    for extension, (query, options) in queries.items():
         final = marts_dir / f"{mart}.{extension}"
         temporary = marts_dir / f".{mart}.{extension}.tmp"
         try:
-            connection.execute(
-                f"copy (select * from {relation}) to {_sql_string(str(temporary))} ({options})"
-            )
+            connection.execute(f"copy ({query}) to {_sql_string(str(temporary))} ({options})")
             _replace_atomically(temporary, final)
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-    columns = connection.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [MARTS_SCHEMA, mart],
-    ).fetchall()
     row_count = connection.execute(f"select count(*) from {relation}").fetchone()[0]
     # The weekly mart can be older than the daily ones: say which instant each mart is of.
-    names = [name for name, _ in columns]
     as_of_column = next((c for c in ("kpis_as_of", "refreshed_at") if c in names), None)
     as_of = None
     if as_of_column:
@@ -76,6 +177,7 @@ def export_mart(
     return {
         "mart": mart,
         "files": {"parquet": f"marts/{mart}.parquet", "csv": f"marts/{mart}.csv"},
+        "key": list(key),
         "columns": [{"name": name, "type": data_type} for name, data_type in columns],
         "row_count": row_count,
         "as_of": as_of,
@@ -114,14 +216,20 @@ def existing_marts(connection: duckdb.DuckDBPyConnection, marts: list[str]) -> l
 
 
 def write_bi_database(
-    warehouse: Path, export_dir: Path, marts: list[str], as_of: str | None = None
+    warehouse: Path,
+    export_dir: Path,
+    marts: list[str],
+    as_of: str | None = None,
+    keys: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
     """Copy every mart into one DuckDB file for BI tools, then rename it into place.
 
     A separate file rather than the warehouse itself: BI tools hold their file open, and a
     reader of the warehouse would block the next run's writer. Tables keep the warehouse's
-    names (marts.<mart>), so a query works against either file.
+    names (marts.<mart>), so a query works against either file; rows are stored in the
+    order of `keys` ({mart: key columns}), as in the Parquet and CSV files.
     """
+    keys = keys or {}
     export_dir.mkdir(parents=True, exist_ok=True)
     final = export_dir / BI_DATABASE
     temporary = export_dir / f".{BI_DATABASE}.tmp"
@@ -137,9 +245,11 @@ def write_bi_database(
             connection.execute(f"attach {_sql_string(str(warehouse))} as warehouse (read_only)")
             connection.execute(f"create schema {MARTS_SCHEMA}")
             for mart in marts:
+                names = [name for name, _ in mart_columns(connection, mart, "warehouse")]
+                order = order_by_key(names, keys.get(mart, ()))
                 connection.execute(
-                    f'create table {MARTS_SCHEMA}."{mart}" as '
-                    f'select * from warehouse.{MARTS_SCHEMA}."{mart}"'
+                    f"create table {MARTS_SCHEMA}.{_identifier(mart)} as "
+                    f"select * from warehouse.{MARTS_SCHEMA}.{_identifier(mart)} {order}"
                 )
             connection.execute(
                 "create table main.export_manifest (mart varchar, row_count bigint, "

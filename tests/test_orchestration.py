@@ -156,16 +156,17 @@ def test_freshness_policies_on_the_marts():
     assert specs["raw/email"].freshness_policy is None
 
 
-def test_every_warehouse_writer_is_in_the_duckdb_pool():
+def test_every_warehouse_writer_and_the_exports_are_in_the_duckdb_pool():
+    """The exports read the warehouse: outside the pool they could open it beside another
+    run's writer and fail with "Could not set lock on file"."""
     graph = defs.resolve_asset_graph()
-    writers = [
-        assets_def
-        for assets_def in graph.assets_defs
-        if assets_def.is_executable and not assets_def.node_def.name.startswith("exports__")
-    ]
-    # 11 extract assets and the two dbt multi-assets (daily, weekly).
-    assert len(writers) == len(TABLES) + 2
-    assert {assets_def.op.pool for assets_def in writers} == {WAREHOUSE_POOL}
+    steps = [assets_def for assets_def in graph.assets_defs if assets_def.is_executable]
+    # 11 extract assets, the two dbt multi-assets (daily, weekly) and the exports step.
+    assert len(steps) == len(TABLES) + 3
+    assert {assets_def.op.pool for assets_def in steps} == {WAREHOUSE_POOL}
+    exports_step = next(a for a in steps if a.node_def.name == "exports")
+    assert keys_of(exports_step) == {"exports/marts", "exports/dashboards"}
+    assert not exports_step.can_subset  # marts and dashboards are published together
 
 
 def test_dbt_error_tests_are_blocking_checks():

@@ -31,15 +31,16 @@ class DashboardOptions:
         return self.business_units == (ALL_BUSINESS_UNITS,)
 
 
-def parse_top_n(text: str | int | None) -> int:
+def parse_top_n(text: str | int | None, name: str = "RA_DASHBOARD_TOP_N") -> int:
+    """A page count of at least 1; `name` says where the value came from in errors."""
     if text is None or (isinstance(text, str) and not text.strip()):
         return DEFAULT_TOP_N
     try:
         value = int(str(text).strip())
     except ValueError as error:
-        raise ValueError(f"RA_DASHBOARD_TOP_N={text!r} is not a whole number") from error
+        raise ValueError(f"{name}={text!r} is not a whole number") from error
     if value < 1:
-        raise ValueError(f"RA_DASHBOARD_TOP_N={text!r} must be at least 1")
+        raise ValueError(f"{name}={text!r} must be at least 1")
     return value
 
 
@@ -61,7 +62,9 @@ def dashboard_options(
     """Explicit values win; otherwise the RA_DASHBOARD_* variables; otherwise the defaults."""
     env = os.environ if environ is None else environ
     return DashboardOptions(
-        top_n=parse_top_n(top_n if top_n is not None else env.get("RA_DASHBOARD_TOP_N")),
+        top_n=parse_top_n(top_n, "run config top_n (of the exports step)")
+        if top_n is not None
+        else parse_top_n(env.get("RA_DASHBOARD_TOP_N")),
         business_units=parse_business_units(
             business_units if business_units is not None else env.get("RA_DASHBOARD_BUSINESS_UNITS")
         ),
