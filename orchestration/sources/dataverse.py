@@ -70,6 +70,7 @@ from orchestration.sources.raw_loader import (
 )
 from orchestration.sources.state import (
     DeltaLink,
+    PendingLinks,
     forget_delta_links,
     raw_matches,
     read_delta_link,
@@ -859,8 +860,12 @@ def _load(
     read: _Read,
     links: Callable[[int], list[DeltaLink]],
     streams: Sequence[str],
-) -> LoadResult:
-    """Load the spooled rows (merged into raw by `stage`, or alone), then store the links."""
+    into: str | None = None,
+) -> tuple[LoadResult, PendingLinks | None]:
+    """Load the spooled rows (merged into raw by `stage`, or alone), then store the links.
+
+    With `into` (a staged `raw.<into>`), the links are returned instead, for the swap.
+    """
     with connect() as connection:
         kept = None
         try:
@@ -874,16 +879,19 @@ def _load(
                 staged,
                 describe_row=_describer(source, read.page_starts),
                 source_files=[source],
+                into=into,
             )
         finally:
             if kept is not None:
                 connection.execute(f"drop table if exists {kept}")
         new_links = links(result.rows_loaded)  # they record the row count raw now has
+        if into is not None:
+            return result, PendingLinks(tuple(new_links), tuple(streams))
         if new_links:
             save_delta_links(connection, new_links)
         else:
             forget_delta_links(connection, streams)
-    return result
+    return result, None
 
 
 # --- extraction ----------------------------------------------------------------------------
@@ -900,6 +908,7 @@ class DataverseExtract:
     pages: int
     requests: int  # HTTP requests sent, retries included
     activities_rechecked: int | None = None  # activityparty: activities whose parties were re-read
+    pending_links: PendingLinks | None = None  # staged loads: links to store with the swap
 
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
@@ -931,18 +940,24 @@ def _usable(
 
 
 def extract_table(
-    connect: Connect, contract: TableContract, client: DataverseClient, *, log: Any = None
+    connect: Connect,
+    contract: TableContract,
+    client: DataverseClient,
+    *,
+    log: Any = None,
+    into: str | None = None,
 ) -> DataverseExtract:
     """Bring `raw.<table>` up to date with the organisation (see the module docstring).
 
     `connect()` opens the warehouse (a context manager); it is called twice, briefly:
     to read the stored delta link and to load. Raises DataverseError (network, HTTP,
     malformed page) or LandingDataError (a value that breaks the contract), and in both
-    cases leaves raw and the stored delta link as they were.
+    cases leaves raw and the stored delta link as they were. With `into`, the rows go to
+    `raw.<into>` and the new links come back in `pending_links` (stored by the swap).
     """
     log = log or logging.getLogger(__name__)
     if contract.name == "activityparty":
-        return _extract_activity_parties(connect, contract, client, log)
+        return _extract_activity_parties(connect, contract, client, log, into)
     spec = ENTITY_SPECS[contract.name]
     requests_before = client.requests
     with connect() as connection:
@@ -976,7 +991,7 @@ def extract_table(
             read, mode, spool = _read_all(client, spec, Path(folder), source, mode, log)
 
         delta_link = read.delta_link
-        result = _load(
+        result, pending = _load(
             connect,
             contract,
             spool,
@@ -990,9 +1005,16 @@ def extract_table(
                 else []
             ),
             [contract.name],
+            into,
         )
     return DataverseExtract(
-        result, mode, read.rows, read.deleted, read.pages, client.requests - requests_before
+        result,
+        mode,
+        read.rows,
+        read.deleted,
+        read.pages,
+        client.requests - requests_before,
+        pending_links=pending,
     )
 
 
@@ -1039,7 +1061,7 @@ def _party_filters(activity_ids: Sequence[str]) -> Iterator[str]:
 
 
 def _extract_activity_parties(
-    connect: Connect, contract: TableContract, client: DataverseClient, log: Any
+    connect: Connect, contract: TableContract, client: DataverseClient, log: Any, into: str | None
 ) -> DataverseExtract:
     spec = ENTITY_SPECS["activityparty"]
     streams = {entity_set: f"activityparty:{entity_set}" for entity_set in ACTIVITY_ENTITY_SETS}
@@ -1119,7 +1141,7 @@ def _extract_activity_parties(
             spool.close()
 
         complete = all(new_links.get(es) for es in ACTIVITY_ENTITY_SETS)
-        result = _load(
+        result, pending = _load(
             connect,
             contract,
             spool,
@@ -1138,6 +1160,7 @@ def _extract_activity_parties(
                 else []
             ),
             list(streams.values()),
+            into,
         )
     return DataverseExtract(
         result,
@@ -1147,6 +1170,7 @@ def _extract_activity_parties(
         read.pages,
         client.requests - requests_before,
         activities_rechecked=len(set(changed)) if mode == MODE_INCREMENTAL else None,
+        pending_links=pending,
     )
 
 

@@ -288,6 +288,7 @@ def load_raw_table(
     *,
     describe_row: Callable[[str, int], str] | None = None,
     source_files: Sequence[str] | None = None,
+    into: str | None = None,
 ) -> LoadResult:
     """Validate staged rows and atomically replace `raw.<table>` with them.
 
@@ -295,7 +296,10 @@ def load_raw_table(
     or a SQL query, with the table's columns plus `_source_file` and `_source_row` (see
     the module docstring). `describe_row(file, row)` words a position for error messages
     ("line 17" for CSV); the default is "row <n>". `source_files` names the sources for
-    errors and metadata; by default they are read from `_source_file`.
+    errors and metadata; by default they are read from `_source_file`. `into` names the
+    table of schema raw to write instead of `<table>` (the extract step builds every table
+    of a run as `raw.<table>__next` and swaps them in together, see
+    `orchestration.sources.raw_swap`).
 
     Raises LandingDataError (nothing written) for a missing required column, a value that
     does not fit its column's type, an empty primary key, or two rows with the same key
@@ -310,7 +314,14 @@ def load_raw_table(
     sql = staged if isinstance(staged, str) else staged.sql_query()
     session = _Session.enter(connection)
     try:
-        return _load(connection, contract, f"({sql}) as staged", describe, source_files)
+        return _load(
+            connection,
+            contract,
+            f"({sql}) as staged",
+            describe,
+            source_files,
+            into or contract.name,
+        )
     finally:
         session.restore()
 
@@ -321,6 +332,7 @@ def _load(
     source: str,
     describe: Callable[[str, int], str],
     source_files: Sequence[str] | None,
+    into: str,
 ) -> LoadResult:
     table = contract.name
     relation = connection.sql(f"select * from {source}")
@@ -390,7 +402,7 @@ def _load(
     ]
     select_list = ", ".join(f"cast({value} as {sql_type})" for _, sql_type, value in raw_columns)
 
-    target = f"{RAW_SCHEMA}.{quote_identifier(table)}"
+    target = f"{RAW_SCHEMA}.{quote_identifier(into)}"
     build_error: duckdb.Error | None = None
     connection.execute("begin transaction")
     try:
@@ -750,9 +762,14 @@ def _describe_csv_row(source_file: str, record: int) -> str:
 
 
 def load_landing_files(
-    connection: duckdb.DuckDBPyConnection, contract: TableContract, files: LandingFiles
+    connection: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    files: LandingFiles,
+    into: str | None = None,
 ) -> LoadResult:
     """Load one table's landing files (from `find_landing_files`) into `raw.<table>`.
+
+    `into` as for `load_raw_table`.
 
     Checks every file for the required columns first, so a column missing from one part
     of a folder is reported for that file instead of loading as nulls. Positions in
@@ -784,4 +801,5 @@ def load_landing_files(
         stage_landing_files(files),
         describe_row=_describe_csv_row if files.format == CSV else None,
         source_files=[str(path) for path in files.paths],
+        into=into,
     )

@@ -231,8 +231,11 @@ def load_synapse_link_table(
     contract: TableContract,
     export_dir: Path,
     model: dict[str, ModelEntity] | None = None,
+    into: str | None = None,
 ) -> SynapseLinkLoad:
     """Replace `raw.<table>` with the table's current rows in a Synapse Link export.
+
+    `into` as for `load_raw_table` (the raw table to write instead of `<table>`).
 
     Raises LandingDataError (raw untouched) when model.json lacks the table, a listed
     partition is missing, a CSV cannot be parsed, or a row breaks the contract.
@@ -301,6 +304,7 @@ def load_synapse_link_table(
             f"order by _file_index, {SOURCE_ROW_COLUMN}",
             describe_row=lambda _file, row: f"record {row}",
             source_files=[str(path) for path in files],
+            into=into,
         )
     finally:
         connection.execute(f"drop table if exists {staging}")
