@@ -163,8 +163,10 @@ def test_every_warehouse_writer_is_in_the_duckdb_pool():
         for assets_def in graph.assets_defs
         if assets_def.is_executable and not assets_def.node_def.name.startswith("exports__")
     ]
-    # 11 extract assets and the two dbt multi-assets (daily, weekly).
-    assert len(writers) == len(TABLES) + 2
+    # The extract multi-asset (an asset per table, one step) and the two dbt multi-assets.
+    assert len(writers) == 3
+    extract = next(a for a in writers if a.node_def.name == "extract_raw")
+    assert {key.path[-1] for key in extract.keys} == set(TABLES)
     assert {assets_def.op.pool for assets_def in writers} == {WAREHOUSE_POOL}
 
 

@@ -17,7 +17,9 @@ Why the pieces are shaped as they are:
   round stages the untouched rows of `raw.<table>` (cast to text) together with the
   changed rows, and `load_raw_table` swaps the whole table in one transaction: a failed
   round leaves raw exactly as it was, never half-applied.
-- The delta link is stored only after raw committed (see `orchestration.sources.state`).
+- The delta link is stored only after raw committed (see `orchestration.sources.state`);
+  in the extract step (`into=raw.<table>__next`) it is stored by the swap that puts the
+  run's staged tables in place, in the same transaction.
 - Lookups arrive as `_<name>_value`; the table a lookup points to arrives as the
   annotation `_<name>_value@Microsoft.Dynamics.CRM.lookuplogicalname`, which is only sent
   when asked for in `Prefer: odata.include-annotations`. The contract's `*typecode`
