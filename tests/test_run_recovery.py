@@ -16,6 +16,7 @@ import pytest
 from dagster._core.events import DagsterEvent, DagsterEventType
 from dagster._core.utils import make_new_run_id
 
+from orchestration.defs.recovery import dead_run_recovery_sensor
 from orchestration.recovery import RunProcess, is_dead, process_alive, recover, run_processes
 
 POOL = "duckdb"
@@ -151,3 +152,18 @@ def test_a_run_stuck_starting_without_a_process_fails_after_the_timeout(
     assert recover(instance).failed_runs == ()  # just created: give it time
     later = time.time() + 181
     assert recover(instance, now=later).failed_runs == (run.run_id,)
+
+
+def test_the_daemon_s_sensor_recovers_a_dead_run(instance: dg.DagsterInstance) -> None:
+    dead = started_run(instance, [gone_pid()])
+    live = started_run(instance, [os.getpid()], claim=False)
+
+    result = dead_run_recovery_sensor(dg.build_sensor_context(instance=instance))
+
+    assert isinstance(result, dg.SkipReason)  # it never requests a run
+    assert result.skip_message == (
+        f"marked failed (process gone): {dead}; pool slots freed of: {dead}"
+    )
+    assert status(instance, dead) == dg.DagsterRunStatus.FAILURE
+    assert status(instance, live) == dg.DagsterRunStatus.STARTED
+    assert claimed_slots(instance) == 0
