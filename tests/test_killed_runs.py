@@ -3,12 +3,13 @@
 Each case starts the real `dagster asset materialize -m orchestration.definitions --select
 '*'` (what `make run` runs) on the hand-made fixture, with a DAGSTER_HOME holding the
 project's dagster.yaml (pool `duckdb` limited to 1), waits until the run reaches a point
-(the extract step, a dbt model, a dbt test, the exports), and kills its whole process
-group. Before recovery the dead run is STARTED and, when killed inside a warehouse step,
-still holds the pool's only slot: any later run would wait for it forever. After
-`python -m orchestration.recovery` (the first command of `make run`) the dead run is
-failed and the slot free, and a last run completes with marts and exports equal to a
-clean build's (the session's `built_handmade`, built as of the same instant).
+(the extract step, a dbt model, a dbt test; the exports in a run of the export assets
+alone), and kills its whole process group. Before recovery the dead run is STARTED and,
+when killed inside a warehouse step, still holds the pool's only slot: any later run
+would wait for it forever. After `python -m orchestration.recovery` (the first command of
+`make run`) the dead run is failed and the slot free, and a last run completes with marts
+and exports equal to a clean build's (the session's `built_handmade`, built as of the
+same instant).
 """
 
 from __future__ import annotations
@@ -85,10 +86,10 @@ def instance(project: Project) -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-def start_run(project: Project, log: Path) -> subprocess.Popen:
+def start_run(project: Project, log: Path, select: str = "*") -> subprocess.Popen:
     with open(log, "wb") as output:
         return subprocess.Popen(
-            [*MATERIALIZE, "--select", "*"],
+            [*MATERIALIZE, "--select", select],
             cwd=REPO_ROOT,
             env=project.environment,
             stdout=output,
@@ -142,11 +143,11 @@ def dbt_test_evaluated(record: dg.EventLogRecord) -> bool:
 
 
 def kill_at(
-    project: Project, instance: dg.DagsterInstance, reached: Point, log: Path
+    project: Project, instance: dg.DagsterInstance, reached: Point, log: Path, select: str = "*"
 ) -> tuple[str, str]:
     """Start a run, SIGKILL its process group once `reached`; (run id, step in progress)."""
     known = {run.run_id for run in instance.get_runs()}
-    process = start_run(project, log)
+    process = start_run(project, log, select)
     try:
         run_id = the_new_run(instance, known, process)
         deadline = time.monotonic() + POINT_TIMEOUT_SECONDS
@@ -183,44 +184,74 @@ def claimed_slots(instance: dg.DagsterInstance) -> int:
     return instance.event_log_storage.get_concurrency_info(POOL).active_slot_count
 
 
+# Kills of whole runs (`--select '*'`, as `make run`). The exports are killed in a run of
+# the export assets alone, after the complete run: a whole run up to the exports would
+# cost a full extract and dbt build more, and recovery does not depend on the selection.
 POINTS = {
     "extract": step_started("extract_raw"),
     "dbt models": dbt_model_built,
     "dbt tests": dbt_test_evaluated,
-    "exports": step_started("exports__"),
 }
+EXPORTS = "group:exports"
+
+
+def record_kill(
+    project: Project, instance: dg.DagsterInstance, reached: Point, log: Path, select: str = "*"
+) -> dict:
+    """Kill a run at `reached`, then recover as `make run` does; what was seen before/after."""
+    run_id, step = kill_at(project, instance, reached, log, select)
+    before = {
+        "status": instance.get_run_by_id(run_id).status,
+        "slots": claimed_slots(instance),
+        "step": step,
+    }
+    printed = recover_as_make_run_does(project)
+    return {
+        **before,
+        "recovery": printed,
+        "status_after": instance.get_run_by_id(run_id).status,
+        "slots_after": claimed_slots(instance),
+        "run_id": run_id,
+    }
+
+
+def run_to_the_end(project: Project, log: Path, select: str = "*") -> None:
+    recover_as_make_run_does(project)
+    process = start_run(project, log, select)
+    try:
+        code = process.wait(timeout=RUN_TIMEOUT_SECONDS)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert code == 0, log.read_text()[-3000:]
 
 
 @pytest.fixture(scope="module")
 def killed_runs(project: Project, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """Kill one run at each point in turn, recovering before the next; what each left."""
     logs = tmp_path_factory.mktemp("killed_run_logs")
-    seen: dict[str, dict] = {}
     with dg.DagsterInstance.from_config(str(project.home)) as instance:
-        for name, reached in POINTS.items():
-            run_id, step = kill_at(project, instance, reached, logs / f"{name}.log")
-            before = {
-                "status": instance.get_run_by_id(run_id).status,
-                "slots": claimed_slots(instance),
-                "step": step,
-            }
-            printed = recover_as_make_run_does(project)
-            seen[name] = {
-                **before,
-                "recovery": printed,
-                "status_after": instance.get_run_by_id(run_id).status,
-                "slots_after": claimed_slots(instance),
-                "run_id": run_id,
-            }
-    return seen
+        return {
+            name: record_kill(project, instance, reached, logs / f"{name}.log")
+            for name, reached in POINTS.items()
+        }
+
+
+@pytest.fixture(scope="module")
+def completed_after_kills(
+    killed_runs: dict[str, dict], project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> Project:
+    """After the kills, `make run` once more: recovery, then a whole run to the end."""
+    run_to_the_end(project, tmp_path_factory.mktemp("final_run") / "final.log")
+    return project
 
 
 @pytest.mark.parametrize("point", list(POINTS))
 def test_a_killed_run_is_failed_and_frees_its_slot(killed_runs: dict[str, dict], point: str):
     seen = killed_runs[point]
     assert seen["status"] == dg.DagsterRunStatus.STARTED  # what blocked every later run
-    if point != "exports":  # extract and dbt hold the warehouse pool's only slot
-        assert seen["slots"] == 1
+    assert seen["slots"] == 1  # extract and dbt hold the warehouse pool's only slot
     assert f"marked failed (process gone): {seen['run_id']}" in seen["recovery"]
     assert seen["status_after"] == dg.DagsterRunStatus.FAILURE
     assert seen["slots_after"] == 0
@@ -247,25 +278,31 @@ def export_rows(export_dir: Path) -> dict[str, list[str]]:
 
 
 def test_after_the_kills_a_run_completes_and_equals_a_clean_build(
-    killed_runs: dict[str, dict],
-    project: Project,
-    built_handmade: BuiltWarehouse,
-    tmp_path: Path,
+    completed_after_kills: Project, built_handmade: BuiltWarehouse
 ):
-    recover_as_make_run_does(project)
-    process = start_run(project, tmp_path / "final.log")
-    try:
-        code = process.wait(timeout=RUN_TIMEOUT_SECONDS)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    assert code == 0, (tmp_path / "final.log").read_text()[-3000:]
-
+    project = completed_after_kills
     assert mart_rows(project.warehouse) == mart_rows(built_handmade.warehouse)
     assert export_rows(project.export_dir) == export_rows(built_handmade.export_dir)
     with duckdb.connect(str(project.warehouse), read_only=True) as connection:
         staged = connection.execute(
             "select table_name from information_schema.tables "
-            "where table_schema = 'raw' and table_name like '%\\_\\_next' escape '\\'"
+            "where table_schema = 'raw' and ends_with(table_name, '__next')"
         ).fetchall()
     assert staged == []
+
+
+def test_a_run_killed_during_the_exports_is_recovered_and_the_next_one_completes(
+    completed_after_kills: Project, built_handmade: BuiltWarehouse, tmp_path: Path
+):
+    project = completed_after_kills
+    with dg.DagsterInstance.from_config(str(project.home)) as instance:
+        seen = record_kill(
+            project, instance, step_started("exports__"), tmp_path / "kill.log", EXPORTS
+        )
+    assert seen["status"] == dg.DagsterRunStatus.STARTED
+    assert f"marked failed (process gone): {seen['run_id']}" in seen["recovery"]
+    assert seen["status_after"] == dg.DagsterRunStatus.FAILURE
+
+    run_to_the_end(project, tmp_path / "exports.log", EXPORTS)
+
+    assert export_rows(project.export_dir) == export_rows(built_handmade.export_dir)
