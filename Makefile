@@ -35,7 +35,10 @@ sample: setup
 			--seed $(SAMPLE_SEED) --out "$(SAMPLE_DIR)" && touch "$(SAMPLE_DIR)/_SUCCESS"; \
 	fi
 
+## A run killed earlier (kill -9, out of memory) is marked failed and its pool slots freed
+## first, so this run does not wait for it forever (docs/operations.md).
 run: sample
+	$(BIN)/python -m orchestration.recovery
 	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*'
 	@$(BIN)/python -m orchestration.where
 

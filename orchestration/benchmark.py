@@ -212,7 +212,7 @@ def step_durations(instance, run_id: str) -> dict[str, float]:
 
 
 def stage_of(step_key: str) -> str:
-    if step_key.startswith("raw__"):
+    if step_key.startswith(("raw__", "extract")):
         return "extract"
     if step_key == "exports":  # one step publishes marts and dashboards together
         return "exports"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from orchestration.defs import dbt, exports, extract, schedules, sensors
+from orchestration.defs import dbt, exports, extract, recovery, schedules, sensors
 from orchestration.defs.resources import run_settings_resource
 
 DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
@@ -39,6 +39,7 @@ defs = _with_freshness(
         exports.defs,
         schedules.defs,
         sensors.defs,
+        recovery.defs,
         dg.Definitions(resources={"run_settings": run_settings_resource}),
     )
 )

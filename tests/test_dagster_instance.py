@@ -274,7 +274,8 @@ def test_schedules_and_sensor_are_on_by_default_and_can_be_switched_off(
         "weekly_similar_won_refresh_schedule": ("0 3 * * 1", "RUNNING"),
     }
     assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == {
-        "landing_files_sensor": "RUNNING"
+        "landing_files_sensor": "RUNNING",
+        "dead_run_recovery_sensor": "RUNNING",
     }
     assert set(instigators_stopped.values()) == {"STOPPED"}
 

@@ -219,9 +219,12 @@ def _extract(landing: Path, environment: dict[str, str]) -> None:
         patch.setenv("RA_SOURCE", "files")
         result = dg.materialize(extract_assets, resources={"run_settings": run_settings_resource})
     assert result.success
+    materializations = {
+        event.asset_key.path[-1]: event
+        for event in result.asset_materializations_for_node("extract_raw")
+    }
     for contract in TABLES.values():
-        (materialization,) = result.asset_materializations_for_node(f"raw__{contract.name}")
-        metadata = materialization.metadata
+        metadata = materializations[contract.name].metadata
         assert metadata["raw_parquet_rows"].value == metadata["dagster/row_count"].value
         assert Path(metadata["raw_parquet_path"].value).is_file()
 

@@ -1,12 +1,16 @@
-"""Extract: one asset per contract table, source -> DuckDB `raw.<table>`.
+"""Extract: one step for every contract table, source -> DuckDB `raw.<table>`, all or none.
 
 The source is chosen at run time by RA_SOURCE: landing files (default), the Dataverse Web
-API, or a Synapse Link for Dataverse export folder. The assets are thin: reading a
-source, validating and the atomic swap live in `orchestration.sources` (testable without
-Dagster). Each asset opens the warehouse for its own step only and closes it before
-returning, and every asset shares the warehouse pool, because DuckDB allows one writing
-process. When RA_RAW_PARQUET_DIR is set, each asset then mirrors its loaded table as
-Parquet there (`orchestration.sources.raw_parquet`), the input of the dbt `spark` target.
+API, or a Synapse Link export folder. One multi-asset holds an asset per contract table
+(keys `raw/<table>`, which dbt sources point at), so lineage is per table while a run has
+one outcome for raw: every selected table is loaded and validated into
+`raw.<table>__next`, and only when all of them loaded are they swapped in, in one
+transaction (`orchestration.sources.raw_swap`). A bad value in one table leaves every raw
+table of the run as it was. Reading a source, validating and the swap live in
+`orchestration.sources` (testable without Dagster). The step opens the warehouse per
+table and closes it each time, in the warehouse pool, because DuckDB allows one writing
+process. When RA_RAW_PARQUET_DIR is set, each swapped table is then mirrored as Parquet
+there (`orchestration.sources.raw_parquet`), the input of the dbt `spark` target.
 
 No `from __future__ import annotations` here: Dagster reads the asset function's
 annotations (context, resources) at definition time.
@@ -29,6 +33,8 @@ from orchestration.sources.files import LandingDataError, find_landing_files
 from orchestration.sources.landing import load_landing_files
 from orchestration.sources.raw_loader import RAW_SCHEMA, LoadResult
 from orchestration.sources.raw_parquet import raw_parquet_path, write_raw_parquet
+from orchestration.sources.raw_swap import drop_staged_tables, staged_name, swap_staged_tables
+from orchestration.sources.state import PendingLinks
 from orchestration.sources.synapse_link import load_synapse_link_table
 
 _COLUMN_TYPES = {
@@ -74,9 +80,10 @@ class Extracted:
     source_format: str
     read_from: str
     metadata: dict[str, object] = field(default_factory=dict)
+    pending_links: PendingLinks | None = None  # Dataverse: resume points stored by the swap
 
 
-def extract_from_files(settings: Settings, contract: TableContract, log) -> Extracted:
+def extract_from_files(settings: Settings, contract: TableContract, log, into: str) -> Extracted:
     files = find_landing_files(settings.landing_dir, contract.name)
     with connect_warehouse(settings.warehouse) as connection:
         result = load_landing_files(
@@ -85,17 +92,21 @@ def extract_from_files(settings: Settings, contract: TableContract, log) -> Extr
             files,
             encoding=settings.landing_encoding,
             allow_empty=settings.allows_empty(contract.name),
+            into=into,
         )
     return Extracted(result, files.format, f"{len(files.paths)} {files.format} file(s)")
 
 
-def extract_from_synapse_link(settings: Settings, contract: TableContract, log) -> Extracted:
+def extract_from_synapse_link(
+    settings: Settings, contract: TableContract, log, into: str
+) -> Extracted:
     with connect_warehouse(settings.warehouse) as connection:
         loaded = load_synapse_link_table(
             connection,
             contract,
             settings.landing_dir,
             allow_empty=settings.allows_empty(contract.name),
+            into=into,
         )
     return Extracted(
         loaded.load,
@@ -110,7 +121,9 @@ def extract_from_synapse_link(settings: Settings, contract: TableContract, log) 
     )
 
 
-def extract_from_dataverse(settings: Settings, contract: TableContract, log) -> Extracted:
+def extract_from_dataverse(
+    settings: Settings, contract: TableContract, log, into: str
+) -> Extracted:
     with dataverse.DataverseClient.from_settings(settings, log=log) as client:
         extract = dataverse.extract_table(
             lambda: connect_warehouse(settings.warehouse),
@@ -118,6 +131,7 @@ def extract_from_dataverse(settings: Settings, contract: TableContract, log) -> 
             client,
             log=log,
             allow_empty=settings.allows_empty(contract.name),
+            into=into,
         )
     details = {
         "extract_mode": extract.mode,
@@ -132,19 +146,26 @@ def extract_from_dataverse(settings: Settings, contract: TableContract, log) -> 
         "dataverse",
         f"a Dataverse {extract.mode} read ({extract.requests} request(s))",
         {name: value for name, value in details.items() if value is not None},
+        extract.pending_links,
     )
 
 
-def mirror_raw_parquet(settings: Settings, table: str, log) -> dict[str, object]:
-    """Write `raw.<table>` as Parquet when RA_RAW_PARQUET_DIR is set; metadata for the run."""
+def mirror_raw_parquet(settings: Settings, tables: list[str], log) -> dict[str, dict]:
+    """Write `raw.<table>` as Parquet when RA_RAW_PARQUET_DIR is set; metadata per table."""
     if settings.raw_parquet_dir is None:
         return {}
-    # Read-only: the load has committed and closed its connection; this only copies it out.
+    # Read-only: the swap has committed and closed its connection; this only copies out.
     with connect_warehouse(settings.warehouse, read_only=True) as connection:
-        rows = write_raw_parquet(connection, settings.raw_parquet_dir, [table])[table]
-    path = raw_parquet_path(settings.raw_parquet_dir, table)
-    log.info(f"raw.{table}: {rows} rows written as Parquet to {path}")
-    return {"raw_parquet_path": dg.MetadataValue.path(str(path)), "raw_parquet_rows": rows}
+        rows = write_raw_parquet(connection, settings.raw_parquet_dir, tables)
+    mirrored = {}
+    for table in tables:
+        path = raw_parquet_path(settings.raw_parquet_dir, table)
+        log.info(f"raw.{table}: {rows[table]} rows written as Parquet to {path}")
+        mirrored[table] = {
+            "raw_parquet_path": dg.MetadataValue.path(str(path)),
+            "raw_parquet_rows": rows[table],
+        }
+    return mirrored
 
 
 EXTRACTORS = {
@@ -154,19 +175,18 @@ EXTRACTORS = {
 }
 
 
-def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:
-    """The extract asset of one contract table."""
-
-    @dg.asset(
+def raw_asset_spec(contract: TableContract) -> dg.AssetSpec:
+    """The asset of one contract table (the dbt source `raw.<table>` depends on it)."""
+    return dg.AssetSpec(
         key=raw_asset_key(contract.name),
         group_name="extract",
-        pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
         description=(
             f"`{contract.name}` from the source RA_SOURCE names (landing CSV or Parquet, the "
             f"Dataverse Web API, or a Synapse Link export) validated against the input "
             f"contract and loaded into `raw.{contract.name}`; newest `modifiedon` wins on "
-            f"repeated `{contract.primary_key}`."
+            f"repeated `{contract.primary_key}`. Swapped in together with the run's other "
+            f"raw tables, or not at all."
         ),
         metadata={
             "dagster/column_schema": _column_schema(contract),
@@ -174,74 +194,148 @@ def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:
             "primary_key": contract.primary_key,
         },
     )
-    def extract_table(
-        context: dg.AssetExecutionContext, run_settings: RunSettingsResource
-    ) -> dg.MaterializeResult:
+
+
+def _failure(error: LandingDataError, others: list[LandingDataError]) -> dg.Failure:
+    """Bad input does not heal on retry: fail with the operator's message(s)."""
+    description = str(error)
+    if others:
+        description += "\n" + "\n".join(f"also: {other}" for other in others)
+    description += "\nNo raw table of this run was replaced (all or none)."
+    return dg.Failure(
+        description=description,
+        metadata={
+            key: value
+            for key, value in {
+                "table": error.table,
+                "file": error.file,
+                "column": error.column,
+                "row": error.row,
+                "value": error.value,
+                "tables_failed": ", ".join(e.table or "?" for e in [error, *others]),
+            }.items()
+            if value is not None
+        },
+        allow_retries=False,
+    )
+
+
+def stage_tables(settings: Settings, contracts: list[TableContract], log) -> dict[str, Extracted]:
+    """Load every table into `raw.<table>__next`; raise for the bad ones, nothing swapped.
+
+    Every table is tried, so one run reports every table with bad input. A Dataverse
+    error (network, HTTP) stops at once. On any failure the staged tables are dropped.
+    """
+    staged: dict[str, Extracted] = {}
+    bad: list[LandingDataError] = []
+    try:
+        for contract in contracts:
+            try:
+                staged[contract.name] = EXTRACTORS[settings.source](
+                    settings, contract, log, staged_name(contract.name)
+                )
+            except LandingDataError as error:
+                log.error(str(error))
+                bad.append(error)
+    except BaseException:
+        _drop_staged(settings, [contract.name for contract in contracts])
+        raise
+    if bad:
+        _drop_staged(settings, [contract.name for contract in contracts])
+        raise _failure(bad[0], bad[1:])
+    return staged
+
+
+def _drop_staged(settings: Settings, tables: list[str]) -> None:
+    with connect_warehouse(settings.warehouse) as connection:
+        drop_staged_tables(connection, tables)
+
+
+def build_extract_assets(
+    contracts: list[TableContract], name: str = "extract_raw"
+) -> dg.AssetsDefinition:
+    """One step that extracts `contracts` (any subset of them) with one outcome for raw."""
+
+    @dg.multi_asset(
+        name=name,
+        specs=[raw_asset_spec(contract) for contract in contracts],
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+    )
+    def extract_raw(context: dg.AssetExecutionContext, run_settings: RunSettingsResource):
         settings = run_settings.settings()
+        selected = [
+            contract
+            for contract in contracts
+            if raw_asset_key(contract.name) in context.selected_asset_keys
+        ]
+        with connect_warehouse(settings.warehouse) as connection:
+            leftovers = drop_staged_tables(connection)
+        if leftovers:
+            context.log.warning(
+                f"dropped staged tables an interrupted run left behind: {', '.join(leftovers)}"
+            )
         try:
-            extracted = EXTRACTORS[settings.source](settings, contract, context.log)
-        except LandingDataError as error:
-            # Bad input does not heal on retry: fail the step with the operator's message.
-            raise dg.Failure(
-                description=str(error),
-                metadata={
-                    key: value
-                    for key, value in {
-                        "table": error.table,
-                        "file": error.file,
-                        "column": error.column,
-                        "row": error.row,
-                        "value": error.value,
-                    }.items()
-                    if value is not None
-                },
-                allow_retries=False,
-            ) from error
+            staged = stage_tables(settings, selected, context.log)
         except dataverse.DataverseError as error:
             # Redacted at the source: the message holds no secret or token.
             raise dg.Failure(
                 description=str(error),
                 metadata={
-                    "table": contract.name,
+                    **({"table": error.table} if error.table else {}),
                     "source": "dataverse",
                     **({"http_status": error.status} if error.status else {}),
                 },
                 allow_retries=error.retryable,
             ) from error
-        result = extracted.result
-        context.log.info(
-            f"raw.{contract.name}: {result.rows_loaded} rows from {extracted.read_from}, "
-            f"{result.duplicates_superseded} superseded"
-        )
-        if result.rows_loaded == 0:
-            context.log.warning(
-                f"raw.{contract.name} is empty: "
-                + (
-                    "a first load may be empty"
-                    if result.previous_rows is None
-                    else f"it held {result.previous_rows} rows before this run"
-                )
+        tables = [contract.name for contract in selected]
+        with connect_warehouse(settings.warehouse) as connection:
+            swap_staged_tables(
+                connection,
+                tables,
+                [e.pending_links for e in staged.values() if e.pending_links is not None],
             )
-        mirrored = mirror_raw_parquet(settings, contract.name, context.log)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": result.rows_loaded,
-                "rows_read": result.rows_read,
-                "duplicates_superseded": result.duplicates_superseded,
-                "rows_flagged_deleted": result.rows_flagged_deleted,
-                "source_format": extracted.source_format,
-                "source_files": dg.MetadataValue.json(list(result.source_files)),
-                **extracted.metadata,
-                **mirrored,
-            }
-        )
+        context.log.info(f"raw swapped in one transaction: {', '.join(tables)}")
+        mirrored = mirror_raw_parquet(settings, tables, context.log)
+        for table in tables:
+            extracted = staged[table]
+            result = extracted.result
+            context.log.info(
+                f"raw.{table}: {result.rows_loaded} rows from {extracted.read_from}, "
+                f"{result.duplicates_superseded} superseded"
+            )
+            if result.rows_loaded == 0:
+                context.log.warning(
+                    f"raw.{table} is empty: "
+                    + (
+                        "a first load may be empty"
+                        if result.previous_rows is None
+                        else f"it held {result.previous_rows} rows before this run"
+                    )
+                )
+            yield dg.MaterializeResult(
+                asset_key=raw_asset_key(table),
+                metadata={
+                    "dagster/row_count": result.rows_loaded,
+                    "rows_read": result.rows_read,
+                    "duplicates_superseded": result.duplicates_superseded,
+                    "rows_flagged_deleted": result.rows_flagged_deleted,
+                    "source_format": extracted.source_format,
+                    "source_files": dg.MetadataValue.json(list(result.source_files)),
+                    **extracted.metadata,
+                    **mirrored.get(table, {}),
+                },
+            )
 
-    return extract_table
+    return extract_raw
 
 
-extract_assets: list[dg.AssetsDefinition] = [
-    build_extract_asset(contract) for contract in TABLES.values()
-]
+def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:
+    """One table alone (its own step `raw__<table>`), for tests and partial loads."""
+    return build_extract_assets([contract], name=f"raw__{contract.name}")
+
+
+extract_assets: list[dg.AssetsDefinition] = [build_extract_assets(list(TABLES.values()))]
 
 defs = dg.Definitions(
     assets=extract_assets,

@@ -17,7 +17,9 @@ Why the pieces are shaped as they are:
   round stages the untouched rows of `raw.<table>` (cast to text) together with the
   changed rows, and `load_raw_table` swaps the whole table in one transaction: a failed
   round leaves raw exactly as it was, never half-applied.
-- The delta link is stored only after raw committed (see `orchestration.sources.state`).
+- The delta link is stored only after raw committed (see `orchestration.sources.state`);
+  in the extract step (`into=raw.<table>__next`) it is stored by the swap that puts the
+  run's staged tables in place, in the same transaction.
 - Lookups arrive as `_<name>_value`; the table a lookup points to arrives as the
   annotation `_<name>_value@Microsoft.Dynamics.CRM.lookuplogicalname`, which is only sent
   when asked for in `Prefer: odata.include-annotations`. The contract's `*typecode`
@@ -85,6 +87,7 @@ from orchestration.sources.raw_loader import (
 from orchestration.sources.redaction import Redactor, redacting_logs
 from orchestration.sources.state import (
     DeltaLink,
+    PendingLinks,
     forget_delta_links,
     raw_matches,
     read_delta_link,
@@ -775,13 +778,15 @@ def _load(
     streams: Sequence[str],
     redact: Redactor,
     allow_empty: bool = False,
-) -> LoadResult:
+    into: str | None = None,
+) -> tuple[LoadResult, PendingLinks | None]:
     """Load the spooled rows (merged into raw by `stage`, or alone), then store the links.
 
     Only a full read that returns nothing counts as empty input (see load_raw_table): a
     delta round keeps raw's rows, and one that deletes them all is the CRM's own word.
     A bad value is quoted in the LandingDataError's message and `value`: both pass
     through `redact`, since the value is whatever the server sent.
+    With `into` (a staged `raw.<into>`), the links are returned instead, for the swap.
     """
     with connect() as connection:
         kept = None
@@ -798,6 +803,7 @@ def _load(
                 source_files=[source],
                 allow_empty=allow_empty or stage is not None,
                 looked_in=f"a full read of {source}",
+                into=into,
             )
         except LandingDataError as error:
             error.args = tuple(redact(str(arg)) for arg in error.args)
@@ -810,11 +816,13 @@ def _load(
             if kept is not None:
                 connection.execute(f"drop table if exists {kept}")
         new_links = links(result.rows_loaded)  # they record the row count raw now has
+        if into is not None:
+            return result, PendingLinks(tuple(new_links), tuple(streams))
         if new_links:
             save_delta_links(connection, new_links)
         else:
             forget_delta_links(connection, streams)
-    return result
+    return result, None
 
 
 # --- extraction ----------------------------------------------------------------------------
@@ -831,6 +839,7 @@ class DataverseExtract:
     pages: int
     requests: int  # HTTP requests sent, retries included
     activities_rechecked: int | None = None  # activityparty: activities whose parties were re-read
+    pending_links: PendingLinks | None = None  # staged loads: links to store with the swap
 
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
@@ -868,6 +877,7 @@ def extract_table(
     *,
     log: Any = None,
     allow_empty: bool = False,
+    into: str | None = None,
 ) -> DataverseExtract:
     """Bring `raw.<table>` up to date with the organisation (see the module docstring).
 
@@ -875,11 +885,12 @@ def extract_table(
     to read the stored delta link and to load. Raises DataverseError (network, HTTP,
     malformed page) or LandingDataError (a value that breaks the contract), and in both
     cases leaves raw and the stored delta link as they were. `allow_empty`: a full read
-    may empty a table that holds rows (RA_ALLOW_EMPTY_TABLES).
+    may empty a table that holds rows (RA_ALLOW_EMPTY_TABLES). With `into`, the rows go to
+    `raw.<into>` and the new links come back in `pending_links` (stored by the swap).
     """
     log = log or logging.getLogger(__name__)
     if contract.name == "activityparty":
-        return _extract_activity_parties(connect, contract, client, log, allow_empty)
+        return _extract_activity_parties(connect, contract, client, log, allow_empty, into)
     spec = ENTITY_SPECS[contract.name]
     requests_before = client.requests
     with connect() as connection:
@@ -913,7 +924,7 @@ def extract_table(
             read, mode, spool = _read_all(client, spec, Path(folder), source, mode, log)
 
         delta_link = read.delta_link
-        result = _load(
+        result, pending = _load(
             connect,
             contract,
             spool,
@@ -929,9 +940,16 @@ def extract_table(
             [contract.name],
             client.redact,
             allow_empty,
+            into,
         )
     return DataverseExtract(
-        result, mode, read.rows, read.deleted, read.pages, client.requests - requests_before
+        result,
+        mode,
+        read.rows,
+        read.deleted,
+        read.pages,
+        client.requests - requests_before,
+        pending_links=pending,
     )
 
 
@@ -978,7 +996,12 @@ def _party_filters(activity_ids: Sequence[str]) -> Iterator[str]:
 
 
 def _extract_activity_parties(
-    connect: Connect, contract: TableContract, client: DataverseClient, log: Any, allow_empty: bool
+    connect: Connect,
+    contract: TableContract,
+    client: DataverseClient,
+    log: Any,
+    allow_empty: bool,
+    into: str | None,
 ) -> DataverseExtract:
     spec = ENTITY_SPECS["activityparty"]
     streams = {entity_set: f"activityparty:{entity_set}" for entity_set in ACTIVITY_ENTITY_SETS}
@@ -1058,7 +1081,7 @@ def _extract_activity_parties(
             spool.close()
 
         complete = all(new_links.get(es) for es in ACTIVITY_ENTITY_SETS)
-        result = _load(
+        result, pending = _load(
             connect,
             contract,
             spool,
@@ -1079,6 +1102,7 @@ def _extract_activity_parties(
             list(streams.values()),
             client.redact,
             allow_empty,
+            into,
         )
     return DataverseExtract(
         result,
@@ -1088,6 +1112,7 @@ def _extract_activity_parties(
         read.pages,
         client.requests - requests_before,
         activities_rechecked=len(set(changed)) if mode == MODE_INCREMENTAL else None,
+        pending_links=pending,
     )
 
 

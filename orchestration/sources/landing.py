@@ -347,12 +347,14 @@ def load_landing_files(
     *,
     encoding: str = DEFAULT_ENCODING,
     allow_empty: bool = False,
+    into: str | None = None,
 ) -> LoadResult:
     """Load one table's landing files (from `find_landing_files`) into `raw.<table>`.
 
     `encoding` is the CSV files' encoding (any Python codec name; RA_LANDING_ENCODING);
     `allow_empty` lets the load empty a table that holds rows (RA_ALLOW_EMPTY_TABLES,
-    see `load_raw_table`). Checks every file for the required columns first, so a column
+    see `load_raw_table`); `into` as for `load_raw_table` (the raw table to build instead
+    of `<table>`). Checks every file for the required columns first, so a column
     missing from one part of a folder is reported for that file instead of loading as
     nulls. Positions in errors are CSV lines (header = line 1) or 1-based Parquet rows.
     Raises LandingDataError naming the table and file for bad bytes, unreadable files and
@@ -379,6 +381,7 @@ def load_landing_files(
                 source_files=[str(path) for path in files.paths],
                 allow_empty=allow_empty,
                 looked_in=_looked_in(files),
+                into=into,
             )
         except LandingDataError as error:
             if error.file is not None:

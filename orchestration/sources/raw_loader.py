@@ -296,6 +296,7 @@ def load_raw_table(
     source_files: Sequence[str] | None = None,
     allow_empty: bool = False,
     looked_in: str | None = None,
+    into: str | None = None,
 ) -> LoadResult:
     """Validate staged rows and atomically replace `raw.<table>` with them.
 
@@ -303,7 +304,10 @@ def load_raw_table(
     or a SQL query, with the table's columns plus `_source_file` and `_source_row` (see
     the module docstring). `describe_row(file, row)` words a position for error messages
     ("line 17" for CSV); the default is "row <n>". `source_files` names the sources for
-    errors and metadata; by default they are read from `_source_file`.
+    errors and metadata; by default they are read from `_source_file`. `into` names the
+    table of schema raw to write instead of `<table>` (the extract step builds every table
+    of a run as `raw.<table>__next` and swaps them in together, see
+    `orchestration.sources.raw_swap`).
 
     Raises LandingDataError (nothing written) for a missing required column, a value that
     does not fit its column's type, an empty primary key, or two rows with the same key
@@ -325,6 +329,7 @@ def load_raw_table(
             describe,
             source_files,
             _EmptyInput(allowed=allow_empty, looked_in=looked_in),
+            into or contract.name,
         )
     finally:
         session.restore()
@@ -337,6 +342,7 @@ def _load(
     describe: Callable[[str, int], str],
     source_files: Sequence[str] | None,
     empty_input: _EmptyInput,
+    into: str,
 ) -> LoadResult:
     table = contract.name
     relation = connection.sql(f"select * from {source}")
@@ -406,7 +412,7 @@ def _load(
     ]
     select_list = ", ".join(f"cast({value} as {sql_type})" for _, sql_type, value in raw_columns)
 
-    target = f"{RAW_SCHEMA}.{quote_identifier(table)}"
+    target = f"{RAW_SCHEMA}.{quote_identifier(into)}"
     flags = [lower for lower in extras if lower in DELETED_FLAG_COLUMNS]
     build_error: duckdb.Error | None = None
     connection.execute("begin transaction")

@@ -2,9 +2,12 @@
 
 The state lives next to the data it describes (schema `extract_state`, table
 `delta_links`), so copying or restoring the warehouse file moves both together. A link
-is written only after `raw.<table>` has committed. `load_raw_table` commits its own
-transaction, so the link goes in a second, immediate one: a crash between the two leaves
-the previous link, and the next run fetches a superset of changes it has already
+is written only after `raw.<table>` has committed. The extract step stages every table
+as `raw.<table>__next` and stores the links in the very transaction that swaps the staged
+tables in (`PendingLinks`, `apply_pending_links`), so raw and its links change together.
+Loads outside the step (`load_raw_table` into `raw.<table>` directly) commit raw first and
+store the link in a second, immediate transaction: a crash between the two leaves the
+previous link, and the next run fetches a superset of changes it has already
 applied. Applying a change twice is harmless (the newest row of a key wins, a deleted
 key stays deleted), so the order makes the pair safe without one transaction.
 
@@ -35,6 +38,8 @@ __all__ = [
     "DELTA_LINKS",
     "STATE_SCHEMA",
     "DeltaLink",
+    "PendingLinks",
+    "apply_pending_links",
     "forget_delta_links",
     "raw_matches",
     "read_delta_link",
@@ -87,22 +92,46 @@ def read_delta_link(connection: duckdb.DuckDBPyConnection, stream: str) -> Delta
     return DeltaLink(*row) if row else None
 
 
+def _write_links(connection: duckdb.DuckDBPyConnection, links: Iterable[DeltaLink]) -> None:
+    for link in links:
+        connection.execute(
+            f"insert or replace into {DELTA_LINKS} "
+            "values (?, ?, ?, ?, ?, cast(now() at time zone 'UTC' as timestamp))",
+            [link.stream, link.service, link.query, link.delta_link, link.raw_rows],
+        )
+
+
 def save_delta_links(connection: duckdb.DuckDBPyConnection, links: Iterable[DeltaLink]) -> None:
     """Replace the links of these streams in one transaction (all of them, or none)."""
     links = list(links)
     _ensure(connection)
     connection.execute("begin transaction")
     try:
-        for link in links:
-            connection.execute(
-                f"insert or replace into {DELTA_LINKS} "
-                "values (?, ?, ?, ?, ?, cast(now() at time zone 'UTC' as timestamp))",
-                [link.stream, link.service, link.query, link.delta_link, link.raw_rows],
-            )
+        _write_links(connection, links)
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
         raise
+
+
+@dataclass(frozen=True)
+class PendingLinks:
+    """Links of a load staged beside raw: stored when (and only when) raw is swapped.
+
+    Empty `links` means the streams have no usable link after the load: forget them.
+    """
+
+    links: tuple[DeltaLink, ...]
+    streams: tuple[str, ...]
+
+
+def apply_pending_links(connection: duckdb.DuckDBPyConnection, pending: PendingLinks) -> None:
+    """Store or forget the links inside the caller's open transaction (the raw swap's)."""
+    _ensure(connection)
+    if pending.links:
+        _write_links(connection, pending.links)
+    else:
+        forget_delta_links(connection, pending.streams)
 
 
 def forget_delta_links(connection: duckdb.DuckDBPyConnection, streams: Iterable[str]) -> None:

@@ -294,8 +294,11 @@ def load_synapse_link_table(
     model: dict[str, ModelEntity] | None = None,
     *,
     allow_empty: bool = False,
+    into: str | None = None,
 ) -> SynapseLinkLoad:
     """Replace `raw.<table>` with the table's current rows in a Synapse Link export.
+
+    `into` as for `load_raw_table` (the raw table to write instead of `<table>`).
 
     Raises LandingDataError (raw untouched) when model.json lacks the table, a listed
     partition is missing, a CSV cannot be parsed, a row breaks the contract, or no row
@@ -378,6 +381,7 @@ def load_synapse_link_table(
             source_files=list(paths),
             allow_empty=allow_empty,
             looked_in=looked_in,
+            into=into,
         )
     finally:
         connection.execute(f"drop table if exists {staging}")
