@@ -215,7 +215,19 @@ final as (
         ) as {{ dbt.type_int() }}) as inactive_days,
         counts_filled.last_sent_at,
         counts_filled.last_received_at,
-        {{ as_of_timestamp() }} as kpis_as_of
+        {{ as_of_timestamp() }} as kpis_as_of,
+        -- Roll-up-safe measures (added after kpis_as_of so existing columns keep their
+        -- places): response_rate_by_us = responses_by_us / emails_received,
+        -- avg_response_time_by_us_hours = response_time_by_us_hours_sum / responses_by_us,
+        -- and the same by_them over emails_sent.
+        cast(coalesce(responses.responses_by_us, 0) as {{ dbt.type_bigint() }})
+            as responses_by_us,
+        cast(coalesce(responses.responses_by_them, 0) as {{ dbt.type_bigint() }})
+            as responses_by_them,
+        cast(coalesce(responses.response_time_by_us_hours_sum, 0) as double)
+            as response_time_by_us_hours_sum,
+        cast(coalesce(responses.response_time_by_them_hours_sum, 0) as double)
+            as response_time_by_them_hours_sum
     from counts_filled
     left join last_interactions
         on counts_filled.record_type = last_interactions.record_type
