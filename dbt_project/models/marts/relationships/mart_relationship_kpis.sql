@@ -81,6 +81,7 @@ last_interactions as (
         latest.activity_type,
         latest.subject,
         latest.activity_id,
+        latest.owner_id,
         row_number() over (
             partition by latest.record_type, latest.record_id
             order by latest.activity_id asc
@@ -101,6 +102,7 @@ next_interactions as (
         activity_type,
         subject,
         activity_id,
+        owner_id,
         row_number() over (
             partition by record_type, record_id
             order by activity_at asc, activity_id asc
@@ -227,7 +229,11 @@ final as (
         cast(coalesce(responses.response_time_by_us_hours_sum, 0) as double)
             as response_time_by_us_hours_sum,
         cast(coalesce(responses.response_time_by_them_hours_sum, 0) as double)
-            as response_time_by_them_hours_sum
+            as response_time_by_them_hours_sum,
+        -- Who owns the last and next interaction's activity: the dashboards hide its
+        -- subject from a business unit other than the owner's (join mart_users).
+        last_interactions.owner_id as last_interaction_owner_id,
+        next_interactions.owner_id as next_interaction_owner_id
     from counts_filled
     left join last_interactions
         on counts_filled.record_type = last_interactions.record_type
