@@ -245,7 +245,15 @@ def test_a_failing_error_check_blocks_the_exports(built_handmade, tmp_path: Path
     }
     assert "raw/phonecall" in materialized
     assert not {"exports/marts", "exports/dashboards"} & materialized
-    assert not any(key.startswith("marts/") for key in materialized)
+    # dbt skips everything downstream of the failed test; the dimension marts do not read
+    # activities (records, users, health bands), so they may refresh, with the same rows.
+    activity_free_marts = {
+        "marts/mart_records",
+        "marts/mart_users",
+        "marts/mart_health_state_bands",
+    }
+    assert {key for key in materialized if key.startswith("marts/")} <= activity_free_marts
+    assert "marts/mart_relationship_kpis" not in materialized
     # Consumers see exactly what they saw before the run.
     assert files_state(export_dir) == exported_before
     assert mart_rows(warehouse) == marts_before
