@@ -249,7 +249,7 @@ def _restricted_case(warehouse: Path) -> tuple[str, str, str, str]:
         units = [
             row[0]
             for row in connection.execute(
-                "select distinct business_unit_id from staging.stg_dataverse__system_users "
+                "select distinct business_unit_id from marts.mart_users "
                 "where business_unit_id is not null order by 1"
             ).fetchall()
         ]
@@ -263,13 +263,14 @@ def _restricted_case(warehouse: Path) -> tuple[str, str, str, str]:
         )
         unit = record["business_unit_id"]
         outsider = connection.execute(
-            "select user_id from staging.stg_dataverse__system_users "
+            "select user_id from marts.mart_users "
             "where business_unit_id <> ? order by user_id limit 1",
             [unit],
         ).fetchone()[0]
         connection.execute(
-            "update intermediate.int_activities_classified set owner_id = ? where activity_id = ?",
-            [outsider, record["last_interaction_activity_id"]],
+            "update marts.mart_relationship_kpis set last_interaction_owner_id = ? "
+            "where record_type = ? and record_id = ?",
+            [outsider, record["record_type"], record["record_id"]],
         )
     return unit, record["record_type"], record["record_id"], record["last_interaction_subject"]
 
@@ -294,10 +295,7 @@ def test_business_unit_export_holds_only_its_records_and_restricts_foreign_subje
         owned = {
             record_path(t, i)
             for t, i in connection.execute(
-                "select records.record_type, records.record_id "
-                "from intermediate.int_records_unioned as records "
-                "inner join staging.stg_dataverse__system_users as users "
-                "on users.user_id = records.owner_id where users.business_unit_id = ?",
+                "select record_type, record_id from marts.mart_records where business_unit_id = ?",
                 [unit],
             ).fetchall()
         }
@@ -327,21 +325,15 @@ def _solo_units(warehouse: Path) -> dict[str, tuple[str, int]]:
         if len(ranks) < 2:
             pytest.skip("the sample has fewer than 7 open opportunities")
         connection.execute(
-            "create table staging.users_kept as select * from staging.stg_dataverse__system_users"
-        )
-        connection.execute("drop view staging.stg_dataverse__system_users")
-        connection.execute(
-            "create table staging.stg_dataverse__system_users as "
-            "select * from staging.users_kept union all by name "
-            "select 'solo-a-user' as user_id, 'Solo A' as user_name, 'solo-a' as business_unit_id "
-            "union all by name "
-            "select 'solo-b-user' as user_id, 'Solo B' as user_name, 'solo-b' as business_unit_id"
+            "insert into marts.mart_users (user_id, user_name, business_unit_id, is_disabled) "
+            "values ('solo-a-user', 'Solo A', 'solo-a', false), "
+            "('solo-b-user', 'Solo B', 'solo-b', false)"
         )
         for unit, rank in (("solo-a", 4), ("solo-b", 7)):
             connection.execute(
-                "update intermediate.int_records_unioned set owner_id = ? "
-                "where record_type = 'opportunity' and record_id = ?",
-                [f"{unit}-user", ranks[rank]],
+                "update marts.mart_records set owner_id = ?, owner_name = ?, "
+                "business_unit_id = ? where record_type = 'opportunity' and record_id = ?",
+                [f"{unit}-user", f"Solo {unit[-1].upper()}", unit, ranks[rank]],
             )
         similar = "marts.mart_similar_won_opportunities"
         connection.execute(
@@ -350,8 +342,8 @@ def _solo_units(warehouse: Path) -> dict[str, tuple[str, int]]:
         won = [
             row[0]
             for row in connection.execute(
-                "select opportunity_id from staging.stg_dataverse__opportunities "
-                "where opportunity_state = 'won' order by opportunity_id limit 20"
+                "select record_id from marts.mart_records where record_type = 'opportunity' "
+                "and record_state = 'won' order by record_id limit 20"
             ).fetchall()
         ]
         connection.executemany(
@@ -451,8 +443,7 @@ def test_generation_is_bounded_by_top_n_not_by_the_number_of_records(
     warehouse = tmp_path / "big.duckdb"
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(f"attach '{built_warehouse}' as source (read_only)")
-        for schema in ("marts", "intermediate", "staging"):
-            connection.execute(f"create schema {schema}")
+        connection.execute("create schema marts")
         for table in ("marts.mart_relationship_kpis", "marts.mart_relationship_activity_daily"):
             connection.execute(f"create table {table} as select * from source.{table} limit 0")
         connection.execute(
@@ -473,6 +464,7 @@ def test_generation_is_bounded_by_top_n_not_by_the_number_of_records(
                     as last_interaction_at,
                 'Subject ' || i as last_interaction_subject,
                 'act' || i as last_interaction_activity_id,
+                'u' || (i % 10) as last_interaction_owner_id,
                 timestamp '2026-06-30' as kpis_as_of
             from range(100000) as t(i)
             """
@@ -489,20 +481,18 @@ def test_generation_is_bounded_by_top_n_not_by_the_number_of_records(
         )
         connection.execute(
             """
-            create table intermediate.int_records_unioned as
+            create table marts.mart_records as
             select record_type, record_id, record_name, 'u' || (hash(record_id) % 10) as owner_id,
+                'User ' || (hash(record_id) % 10) as owner_name,
+                'bu' || (hash(record_id) % 10 % 2) as business_unit_id,
                 cast(null as varchar) as parent_account_id, 'open' as record_state,
                 false as is_closed
             from marts.mart_relationship_kpis
             """
         )
         connection.execute(
-            "create table staging.stg_dataverse__system_users as select 'u' || i as user_id, "
+            "create table marts.mart_users as select 'u' || i as user_id, "
             "'User ' || i as user_name, 'bu' || (i % 2) as business_unit_id from range(10) t(i)"
-        )
-        connection.execute(
-            "create table intermediate.int_activities_classified as "
-            "select 'act' || i as activity_id, 'u' || (i % 10) as owner_id from range(100000) t(i)"
         )
     started = time.perf_counter()
     dashboards = build(warehouse, tmp_path / "export", top_n=50, units="all")

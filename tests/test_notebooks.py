@@ -1,4 +1,4 @@
-"""The analysts' notebooks run top to bottom against a built warehouse, read-only, and plot.
+"""The analysts' notebooks run top to bottom against the exported BI file, read-only, and plot.
 
 Executed notebooks (with their outputs) are kept in test-artifacts/notebooks/ to look at.
 """
@@ -34,14 +34,19 @@ def test_there_are_at_least_two_notebooks_saved_without_outputs():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
-def test_notebook_runs_against_the_warehouse_read_only_and_plots(
-    path: Path, built_warehouse: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_notebook_runs_against_the_bi_file_read_only_and_plots(
+    path: Path, built_sample, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
-    # A writable copy whose bytes must not change: the notebook opens it read-only.
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(built_warehouse, warehouse)
-    before = digest(warehouse)
-    monkeypatch.setenv("RA_WAREHOUSE", str(warehouse))
+    # A writable copy of the published BI file (the export folder's symlink resolved) whose
+    # bytes must not change: the notebook opens it read-only. RA_WAREHOUSE points at a file
+    # that does not exist, so reading the pipeline's warehouse would fail.
+    export_dir = tmp_path / "exports"
+    export_dir.mkdir()
+    bi_file = export_dir / "relationship_marts.duckdb"
+    shutil.copyfile((built_sample.export_dir / "relationship_marts.duckdb").resolve(), bi_file)
+    before = digest(bi_file)
+    monkeypatch.setenv("RA_EXPORT_DIR", str(export_dir))
+    monkeypatch.setenv("RA_WAREHOUSE", str(tmp_path / "no-warehouse.duckdb"))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 
     notebook = nbformat.read(path, as_version=4)
@@ -66,6 +71,7 @@ def test_notebook_runs_against_the_warehouse_read_only_and_plots(
     printed = "".join(
         output.get("text", "") for output in outputs if output.output_type == "stream"
     )
-    assert f"Warehouse: {warehouse}" in printed
-    assert digest(warehouse) == before
-    assert not warehouse.with_name(warehouse.name + ".wal").exists()
+    assert f"BI file: {bi_file}" in printed
+    assert digest(bi_file) == before
+    assert not bi_file.with_name(bi_file.name + ".wal").exists()
+    assert not (tmp_path / "no-warehouse.duckdb").exists()

@@ -177,9 +177,16 @@ def test_dbt_error_tests_are_blocking_checks():
     check_keys = list(graph.asset_check_keys)
     assert len(check_keys) > 50
     not_blocking = [key for key in check_keys if not graph.get_check_spec(key).blocking]
-    # The warn-severity tests: activity parties whose activity is not extracted, and
-    # conversation indexes that are neither hex nor base64 (read as absent).
+    # The warn-severity tests: activity parties whose activity is not extracted, emails whose
+    # conversation index does not decode, and user keys of the marts that name no landed
+    # systemuser (an owner may be a Dataverse team): worth a warning, not a stopped export.
     assert sorted(key.name for key in not_blocking) == [
+        "relationships_mart_focus_opportunities_owner_id__user_id__ref_mart_users_",
+        "relationships_mart_records_owner_id__user_id__ref_mart_users_",
+        "relationships_mart_relationship_strength_user_id__user_id__ref_mart_users_",
+        "relationships_mart_stakeholder_coverage_owner_id__user_id__ref_mart_users_",
+        "relationships_mart_top_contacts_party_id__user_id__ref_mart_users_",
+        "relationships_mart_who_knows_whom_user_id__user_id__ref_mart_users_",
         "relationships_stg_dataverse__activity_parties_activity_id__activity_id__ref_int_activities_unioned_",
         "stg_dataverse__emails_conversation_index_decodes",
     ]
@@ -241,7 +248,15 @@ def test_a_failing_error_check_blocks_the_exports(built_handmade, tmp_path: Path
     }
     assert "raw/phonecall" in materialized
     assert not {"exports/marts", "exports/dashboards"} & materialized
-    assert not any(key.startswith("marts/") for key in materialized)
+    # dbt skips everything downstream of the failed test; the dimension marts do not read
+    # activities (records, users, health bands), so they may refresh, with the same rows.
+    activity_free_marts = {
+        "marts/mart_records",
+        "marts/mart_users",
+        "marts/mart_health_state_bands",
+    }
+    assert {key for key in materialized if key.startswith("marts/")} <= activity_free_marts
+    assert "marts/mart_relationship_kpis" not in materialized
     # Consumers see exactly what they saw before the run.
     assert files_state(export_dir) == exported_before
     assert mart_rows(warehouse) == marts_before

@@ -89,7 +89,7 @@ def business_units(connection: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         row[0]
         for row in connection.execute(
-            "select distinct business_unit_id from staging.stg_dataverse__system_users "
+            "select distinct business_unit_id from marts.mart_users "
             "where business_unit_id is not null order by business_unit_id"
         ).fetchall()
     ]
@@ -106,23 +106,17 @@ kpis as (
 ),
 
 records as (
-    select record_type, record_id, owner_id, record_state
-    from intermediate.int_records_unioned
+    select record_type, record_id, owner_id, owner_name, business_unit_id, record_state
+    from marts.mart_records
 ),
 
 users as (
-    select user_id, user_name, business_unit_id
-    from staging.stg_dataverse__system_users
+    select user_id, business_unit_id
+    from marts.mart_users
 ),
 
 focus as (
     {{focus_sql}}
-),
-
-activity_owners as (
-    select activity_id, min(owner_id) as owner_id
-    from intermediate.int_activities_classified
-    group by activity_id
 ),
 
 joined as (
@@ -130,8 +124,8 @@ joined as (
         kpis.*,
         records.owner_id,
         records.record_state,
-        owners.user_name as owner_name,
-        owners.business_unit_id,
+        records.owner_name,
+        records.business_unit_id,
         focus.focus_rank,
         focus.value_at_risk,
         focus.estimated_value,
@@ -143,13 +137,11 @@ joined as (
     left join records
         on records.record_type = kpis.record_type
         and records.record_id = kpis.record_id
-    left join users as owners
-        on owners.user_id = records.owner_id
     left join focus
         on kpis.record_type = 'opportunity'
         and focus.opportunity_id = kpis.record_id
     where cast($business_unit as varchar) is null
-        or owners.business_unit_id = cast($business_unit as varchar)
+        or records.business_unit_id = cast($business_unit as varchar)
 ),
 
 scoped as (
@@ -194,14 +186,10 @@ final as (
         last_owners.business_unit_id as last_interaction_business_unit_id,
         next_owners.business_unit_id as next_interaction_business_unit_id
     from selected
-    left join activity_owners as last_activity
-        on last_activity.activity_id = selected.last_interaction_activity_id
     left join users as last_owners
-        on last_owners.user_id = last_activity.owner_id
-    left join activity_owners as next_activity
-        on next_activity.activity_id = selected.next_interaction_activity_id
+        on last_owners.user_id = selected.last_interaction_owner_id
     left join users as next_owners
-        on next_owners.user_id = next_activity.owner_id
+        on next_owners.user_id = selected.next_interaction_owner_id
 )
 
 select * from final
@@ -214,11 +202,7 @@ kpis as (
 ),
 
 records as (
-    select record_type, record_id, owner_id from intermediate.int_records_unioned
-),
-
-users as (
-    select user_id, business_unit_id from staging.stg_dataverse__system_users
+    select record_type, record_id, business_unit_id from marts.mart_records
 ),
 
 final as (
@@ -227,10 +211,8 @@ final as (
     left join records
         on records.record_type = kpis.record_type
         and records.record_id = kpis.record_id
-    left join users
-        on users.user_id = records.owner_id
     where cast($business_unit as varchar) is null
-        or users.business_unit_id = cast($business_unit as varchar)
+        or records.business_unit_id = cast($business_unit as varchar)
     group by kpis.record_type, kpis.health_state
 )
 
@@ -306,9 +288,9 @@ def load_dashboard_data(
     as_of = as_of_row[0] if as_of_row and as_of_row[0] else datetime(1970, 1, 1)
 
     bands = DEFAULT_HEALTH_BANDS
-    if "reference.health_state_bands" in present:
+    if "marts.mart_health_state_bands" in present:
         rows = connection.execute(
-            "select health_state, min_score, max_score from reference.health_state_bands "
+            "select health_state, min_score, max_score from marts.mart_health_state_bands "
             "order by min_score desc"
         ).fetchall()
         bands = tuple((str(state), int(low), int(high)) for state, low, high in rows) or bands
@@ -445,7 +427,7 @@ PAIRS_SQL = f"""
 with
 records as (
     select record_type, record_id, parent_account_id
-    from intermediate.int_records_unioned
+    from marts.mart_records
 ),
 
 contacts as (
@@ -509,14 +491,9 @@ similar_deals as (
 ),
 
 records as (
-    select record_id, record_name, owner_id
-    from intermediate.int_records_unioned
+    select record_id, record_name, business_unit_id
+    from marts.mart_records
     where record_type = 'opportunity'
-),
-
-users as (
-    select user_id, business_unit_id
-    from staging.stg_dataverse__system_users
 ),
 
 final as (
@@ -525,7 +502,7 @@ final as (
         similar_deals.opportunity_id as record_id,
         similar_deals.*,
         records.record_name as similar_opportunity_name,
-        users.business_unit_id as similar_business_unit_id,
+        records.business_unit_id as similar_business_unit_id,
         count(*) over (partition by similar_deals.opportunity_id) as similar_total
     from similar_deals
     inner join {SELECTION_TABLE} as selection
@@ -533,8 +510,6 @@ final as (
         and selection.record_id = similar_deals.opportunity_id
     left join records
         on records.record_id = similar_deals.similar_opportunity_id
-    left join users
-        on users.user_id = records.owner_id
 )
 
 select * from final where similarity_rank <= $shown order by similarity_rank

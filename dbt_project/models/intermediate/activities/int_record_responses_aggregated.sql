@@ -37,6 +37,8 @@ aggregated as (
         -- Mean of exact seconds, then hours: an average of hours would depend on the
         -- order DuckDB's threads add the (inexact) hour values in.
         sum(case when initiated_by = 'customer' then response_time_seconds end)
+            as response_time_by_us_seconds_sum,
+        sum(case when initiated_by = 'customer' then response_time_seconds end)
             / count(case when initiated_by = 'customer' then response_time_seconds end)
             / 3600.0 as avg_response_time_by_us_hours,
         {{ median("case when initiated_by = 'customer' then response_time_hours end") }}
@@ -44,6 +46,8 @@ aggregated as (
         sum(case when initiated_by = 'team' then 1 else 0 end) as team_emails,
         sum(case when initiated_by = 'team' and is_answered then 1 else 0 end)
             as team_emails_answered_by_them,
+        sum(case when initiated_by = 'team' then response_time_seconds end)
+            as response_time_by_them_seconds_sum,
         sum(case when initiated_by = 'team' then response_time_seconds end)
             / count(case when initiated_by = 'team' then response_time_seconds end)
             / 3600.0 as avg_response_time_by_them_hours,
@@ -70,7 +74,15 @@ final as (
         {{ round_double('cast(avg_response_time_by_them_hours as double)', 6) }}
             as avg_response_time_by_them_hours,
         {{ round_double('cast(median_response_time_by_them_hours as double)', 6) }}
-            as median_response_time_by_them_hours
+            as median_response_time_by_them_hours,
+        -- Roll-up-safe parts of the rates and averages above (numerators, denominators and
+        -- the sums behind the averages): any grouping of records sums them, then divides.
+        cast(customer_emails_answered_by_us as {{ dbt.type_bigint() }}) as responses_by_us,
+        cast(team_emails_answered_by_them as {{ dbt.type_bigint() }}) as responses_by_them,
+        {{ round_double('cast(response_time_by_us_seconds_sum as double) / 3600.0', 6) }}
+            as response_time_by_us_hours_sum,
+        {{ round_double('cast(response_time_by_them_seconds_sum as double) / 3600.0', 6) }}
+            as response_time_by_them_hours_sum
     from aggregated
 )
 

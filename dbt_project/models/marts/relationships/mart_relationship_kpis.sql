@@ -81,6 +81,7 @@ last_interactions as (
         latest.activity_type,
         latest.subject,
         latest.activity_id,
+        latest.owner_id,
         row_number() over (
             partition by latest.record_type, latest.record_id
             order by latest.activity_id asc
@@ -101,6 +102,7 @@ next_interactions as (
         activity_type,
         subject,
         activity_id,
+        owner_id,
         row_number() over (
             partition by record_type, record_id
             order by activity_at asc, activity_id asc
@@ -215,7 +217,23 @@ final as (
         ) as {{ dbt.type_int() }}) as inactive_days,
         counts_filled.last_sent_at,
         counts_filled.last_received_at,
-        {{ as_of_timestamp() }} as kpis_as_of
+        {{ as_of_timestamp() }} as kpis_as_of,
+        -- Roll-up-safe measures (added after kpis_as_of so existing columns keep their
+        -- places): response_rate_by_us = responses_by_us / emails_received,
+        -- avg_response_time_by_us_hours = response_time_by_us_hours_sum / responses_by_us,
+        -- and the same by_them over emails_sent.
+        cast(coalesce(responses.responses_by_us, 0) as {{ dbt.type_bigint() }})
+            as responses_by_us,
+        cast(coalesce(responses.responses_by_them, 0) as {{ dbt.type_bigint() }})
+            as responses_by_them,
+        cast(coalesce(responses.response_time_by_us_hours_sum, 0) as double)
+            as response_time_by_us_hours_sum,
+        cast(coalesce(responses.response_time_by_them_hours_sum, 0) as double)
+            as response_time_by_them_hours_sum,
+        -- Who owns the last and next interaction's activity: the dashboards hide its
+        -- subject from a business unit other than the owner's (join mart_users).
+        last_interactions.owner_id as last_interaction_owner_id,
+        next_interactions.owner_id as next_interaction_owner_id
     from counts_filled
     left join last_interactions
         on counts_filled.record_type = last_interactions.record_type

@@ -144,7 +144,14 @@ final as (
         won_kpis.response_rate_by_them,
         won_opportunities.actual_value,
         won_opportunities.actual_close_date,
-        status.refreshed_at
+        status.refreshed_at,
+        -- The counts behind the two response figures above, so the similar deals of an
+        -- opportunity (or any group) roll up as sums: avg time = hours sum / responses,
+        -- rate by them = responses_by_them / emails_sent.
+        won_kpis.responses_by_us,
+        won_kpis.response_time_by_us_hours_sum,
+        won_kpis.responses_by_them,
+        won_kpis.emails_sent
     from matches
     inner join won_opportunities
         on matches.similar_opportunity_id = won_opportunities.opportunity_id
