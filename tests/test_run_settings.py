@@ -4,7 +4,6 @@ fields fall back to RA_* variables, and dbt gets them as vars (never via os.envi
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -112,10 +111,11 @@ def test_a_bad_field_in_run_config_is_named_as_run_config(tmp_path: Path):
 
 
 def test_a_run_configured_only_by_run_config_builds_the_warehouse_it_names(
-    built_handmade, tmp_path: Path
+    built_handmade, tmp_path: Path, monkeypatch
 ):
     """No RA_* variable: extract, dbt (through its vars) and exports all use the fields."""
-    assert not any(os.environ.get(variable) for variable in ("RA_WAREHOUSE", "RA_AS_OF"))
+    for variable in FIELD_VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
     landing = tmp_path / "landing"
     shutil.copytree(HANDMADE_DIR, landing)
     warehouse = tmp_path / "elsewhere" / "warehouse.duckdb"
