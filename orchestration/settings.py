@@ -1,4 +1,8 @@
-"""Run configuration from the environment, read when a resource is built (never at import).
+"""Run configuration: the Settings every step and source receives, and the RA_* variables.
+
+The run_settings resource (orchestration/defs/resources.py) shows each setting as a field
+in the Launchpad; a field a run leaves unset falls back to its variable below, read when
+the resource is set up for the run (never at import), then to the default.
 
 RA_LANDING_DIR  landing files (one file or folder per contract table)
 RA_WAREHOUSE    the DuckDB file
@@ -11,6 +15,8 @@ RA_LANDING_ENCODING    encoding of landing CSV files: any Python codec name (def
                        cp1252 for files saved by Excel on Windows)
 RA_ALLOW_EMPTY_TABLES  tables a run may empty (comma-separated names, or `all`); by default a
                        table that holds rows and finds none stops the run
+
+RA_DUCKDB_MEMORY_LIMIT  DuckDB's memory cap for every step and for dbt (default 6GB)
 
 RA_RAW_PARQUET_DIR  a local folder; when set, each extract asset also writes its raw.<table>
                     as Parquet to <folder>/<table>/, the input of the dbt `spark` target.
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import codecs
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +48,9 @@ DEFAULT_LANDING_DIR = REPO_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "relationship_analytics.duckdb"
 DEFAULT_EXPORT_DIR = REPO_ROOT / "exports"
 SOURCES = ("files", "dataverse", "synapse_link")
+# DuckDB's memory cap for every step, the same value dbt's profile gets (defs/dbt.py).
+DUCKDB_MEMORY_LIMIT_VARIABLE = "RA_DUCKDB_MEMORY_LIMIT"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "6GB"
 
 
 def parse_as_of(text: str | None, now: datetime | None = None) -> datetime:
@@ -129,6 +139,7 @@ class Settings:
     raw_parquet_dir: Path | None = None
     landing_encoding: str = "utf-8"
     allow_empty_tables: frozenset[str] = frozenset()
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     dataverse_url: str | None = None
     dataverse_tenant_id: str | None = None
     dataverse_client_id: str | None = None
@@ -136,7 +147,10 @@ class Settings:
     dataverse_token: str | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from RA_* variables (`environ`, default os.environ); ValueError names
+        the variable and what it accepts. The memory cap is checked by DuckDB itself at run
+        start (defs/resources.check_memory_limit)."""
         env = os.environ if environ is None else environ
         return cls(
             landing_dir=Path(env.get("RA_LANDING_DIR") or DEFAULT_LANDING_DIR).resolve(),
@@ -147,6 +161,8 @@ class Settings:
             raw_parquet_dir=parse_raw_parquet_dir(env.get("RA_RAW_PARQUET_DIR")),
             landing_encoding=parse_landing_encoding(env.get("RA_LANDING_ENCODING")),
             allow_empty_tables=parse_allow_empty_tables(env.get("RA_ALLOW_EMPTY_TABLES")),
+            duckdb_memory_limit=_text(env.get(DUCKDB_MEMORY_LIMIT_VARIABLE))
+            or DEFAULT_DUCKDB_MEMORY_LIMIT,
             dataverse_url=_text(env.get("RA_DATAVERSE_URL")),
             dataverse_tenant_id=_text(env.get("RA_DATAVERSE_TENANT_ID")),
             dataverse_client_id=_text(env.get("RA_DATAVERSE_CLIENT_ID")),

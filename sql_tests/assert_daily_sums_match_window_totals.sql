@@ -3,6 +3,11 @@
 -- activities whose UTC date lies in the window (T - (N - 1) days .. T), recomputed here from
 -- int_record_activities_joined. T is read from the KPI mart (kpis_as_of), so the check holds
 -- for any as-of the build used. Returns one row per record whose totals differ.
+-- In Dagster an asset check of mart_relationship_activity_daily (blocking, as every
+-- error-severity test): a test of several models needs meta.dagster.ref to name the
+-- model it checks.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_relationship_activity_daily'}}}) }}
+
 with daily as (
     select * from {{ ref('mart_relationship_activity_daily') }}
 ),

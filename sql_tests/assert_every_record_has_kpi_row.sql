@@ -2,6 +2,10 @@
 -- int_records_unioned has exactly one row in mart_relationship_kpis (records without
 -- activity included), and the mart has no row for a record that does not exist.
 -- Returns one row per record with a row count other than 1.
+-- In Dagster an asset check of mart_relationship_kpis (blocking, as every error-severity test): a test
+-- of several models needs meta.dagster.ref to name the model it checks.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_relationship_kpis'}}}) }}
+
 with records as (
     select record_type, record_id from {{ ref('int_records_unioned') }}
 ),

@@ -3,6 +3,10 @@
 -- the distinct completed linked activities (each counts in at most one direction). That no
 -- (record, activity) pair appears twice is the unique_combination test of
 -- int_record_activities_joined. Returns one row per violation.
+-- In Dagster an asset check of mart_relationship_kpis (blocking, as every error-severity test): a test
+-- of several models needs meta.dagster.ref to name the model it checks.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_relationship_kpis'}}}) }}
+
 with record_activities as (
     select * from {{ ref('int_record_activities_joined') }}
 ),

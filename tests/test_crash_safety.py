@@ -11,6 +11,7 @@ interrupted build recomputes it as of a later instant, so almost every mart chan
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -43,6 +44,7 @@ def dbt_build_command(root: Path) -> list[str]:
         "--target-path", str(root / "target"),
         "--log-path", str(root / "logs"),
         "--exclude-resource-type", "unit_test",
+        "--vars", json.dumps({"as_of": LATER_AS_OF}),
     ]  # fmt: skip
 
 
@@ -50,7 +52,6 @@ def dbt_environment(warehouse: Path) -> dict[str, str]:
     return {
         **os.environ,
         "RA_WAREHOUSE": str(warehouse),
-        "RA_DBT_AS_OF": LATER_AS_OF,
         "PATH": f"{DBT.parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
 

@@ -192,6 +192,23 @@ def test_dbt_error_tests_are_blocking_checks():
     ]
 
 
+def test_every_singular_test_is_a_blocking_check_of_the_mart_it_names():
+    """The README's "every data test is a check": a singular test of several models is one
+    only through `meta.dagster.ref`; without it dagster-dbt records an observation."""
+    graph = defs.resolve_asset_graph()
+    singular_keys = [key for key in graph.asset_check_keys if key.name.startswith("assert_")]
+    assert all(graph.get_check_spec(key).blocking for key in singular_keys)
+    singular = {key.name: key.asset_key.to_user_string() for key in singular_keys}
+    assert singular == {
+        "assert_daily_sums_match_window_totals": "marts/mart_relationship_activity_daily",
+        "assert_every_record_has_kpi_row": "marts/mart_relationship_kpis",
+        "assert_initiated_totals_reconcile": "marts/mart_relationship_kpis",
+        "assert_no_activity_counted_twice": "marts/mart_relationship_kpis",
+        "assert_top_contacts_counts_consistent": "marts/mart_top_contacts",
+    }
+    assert {path.stem for path in (REPO_ROOT / "sql_tests").glob("assert_*.sql")} == set(singular)
+
+
 # --- a failing error check keeps bad numbers from consumers (runs dbt: ~30-60 s) --------
 
 

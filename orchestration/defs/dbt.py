@@ -1,8 +1,9 @@
 """The dbt project as Dagster assets: staging -> intermediate -> marts, tests as checks.
 
 The manifest is read at import time, so `make` runs `dbt parse` during set-up. Every dbt
-invocation gets the run's as-of instant in RA_DBT_AS_OF (see macros/as_of.sql), so a fixed
-RA_AS_OF repeats byte for byte.
+invocation gets the run's settings as dbt vars (dbt_vars): the as-of instant (see
+macros/as_of.sql), so a fixed as-of repeats byte for byte, and the warehouse file and
+memory cap the profile reads. Nothing is written to the process environment.
 """
 
 import json
@@ -18,7 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from pydantic import Field
 
 from orchestration.defs.resources import WAREHOUSE_POOL, RunSettingsResource
-from orchestration.settings import REPO_ROOT
+from orchestration.settings import REPO_ROOT, Settings, format_as_of
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -43,7 +44,29 @@ class LayeredDbtTranslator(DagsterDbtTranslator):
 translator = LayeredDbtTranslator()
 
 
-AS_OF_ENVIRONMENT_VARIABLE = "RA_DBT_AS_OF"
+def dbt_vars(settings: Settings) -> dict[str, str]:
+    """The run's settings dbt reads, for `--vars`: `as_of` ('YYYY-MM-DD HH:MM:SS', UTC;
+    macros/as_of.sql), `warehouse_path` and `duckdb_memory_limit` (profiles.yml, which falls
+    back to RA_WAREHOUSE and RA_DUCKDB_MEMORY_LIMIT for hand-run dbt).
+
+    dagster-dbt's `cli()` takes no environment of its own, so vars are the explicit way;
+    dbt re-parses the whole project when they change (a new as-of: tens of seconds once),
+    and a run with the same settings parses partially (keep_partial_parse).
+    """
+    return {
+        "as_of": format_as_of(settings.as_of),
+        "warehouse_path": str(settings.warehouse),
+        "duckdb_memory_limit": settings.duckdb_memory_limit,
+    }
+
+
+def dbt_build_arguments(settings: Settings, full_refresh: bool) -> list[str]:
+    """`dbt build` without unit tests, with the run's vars (and --full-refresh on request)."""
+    arguments = ["build", "--exclude-resource-type", "unit_test"]
+    arguments += ["--vars", json.dumps(dbt_vars(settings), sort_keys=True)]
+    if full_refresh:
+        arguments.append("--full-refresh")
+    return arguments
 
 
 class DbtBuildConfig(dg.Config):
@@ -71,11 +94,7 @@ def dbt_build(
     Unit tests check SQL logic on fixed inputs, not the data: the test suite runs them
     (tests/test_dbt_unit_tests.py), production runs skip them.
     """
-    # dagster-dbt hands the subprocess a copy of os.environ made at invocation time.
-    os.environ[AS_OF_ENVIRONMENT_VARIABLE] = run_settings.as_of_var()
-    arguments = ["build", "--exclude-resource-type", "unit_test"]
-    if config.full_refresh:
-        arguments.append("--full-refresh")
+    arguments = dbt_build_arguments(run_settings.settings(), config.full_refresh)
     invocation = dbt.cli(arguments, context=context)
     yield from invocation.stream()
     keep_partial_parse(invocation.target_path, DBT_PROJECT_DIR / "target")

@@ -25,7 +25,7 @@ from orchestration.defs.resources import (
     EXPORTS_OP_NAME,
     WAREHOUSE_POOL,
     RunSettingsResource,
-    connect_warehouse,
+    open_warehouse,
 )
 from orchestration.export_set import new_version, publish, staged_set
 from orchestration.exports import (
@@ -101,7 +101,7 @@ def exports(
     options = dashboard_options(config.top_n, config.business_units)
     keys = mart_keys(json.loads(dbt_project.manifest_path.read_text()))
     with staged_set(export_dir, new_version(context.run.run_id)) as staging:
-        with connect_warehouse(settings.warehouse, read_only=True) as connection:
+        with open_warehouse(settings, read_only=True) as connection:
             # Named units need the warehouse's users: checked before a file is written.
             resolve_business_units(connection, options)
             marts = existing_marts(connection, MART_NAMES)

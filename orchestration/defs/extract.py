@@ -24,7 +24,7 @@ from orchestration.contract import TABLES, TableContract
 from orchestration.defs.resources import (
     WAREHOUSE_POOL,
     RunSettingsResource,
-    connect_warehouse,
+    open_warehouse,
     run_settings_resource,
 )
 from orchestration.settings import Settings
@@ -85,7 +85,7 @@ class Extracted:
 
 def extract_from_files(settings: Settings, contract: TableContract, log, into: str) -> Extracted:
     files = find_landing_files(settings.landing_dir, contract.name)
-    with connect_warehouse(settings.warehouse) as connection:
+    with open_warehouse(settings) as connection:
         result = load_landing_files(
             connection,
             contract,
@@ -100,7 +100,7 @@ def extract_from_files(settings: Settings, contract: TableContract, log, into: s
 def extract_from_synapse_link(
     settings: Settings, contract: TableContract, log, into: str
 ) -> Extracted:
-    with connect_warehouse(settings.warehouse) as connection:
+    with open_warehouse(settings) as connection:
         loaded = load_synapse_link_table(
             connection,
             contract,
@@ -126,7 +126,7 @@ def extract_from_dataverse(
 ) -> Extracted:
     with dataverse.DataverseClient.from_settings(settings, log=log) as client:
         extract = dataverse.extract_table(
-            lambda: connect_warehouse(settings.warehouse),
+            lambda: open_warehouse(settings),
             contract,
             client,
             log=log,
@@ -155,7 +155,7 @@ def mirror_raw_parquet(settings: Settings, tables: list[str], log) -> dict[str, 
     if settings.raw_parquet_dir is None:
         return {}
     # Read-only: the swap has committed and closed its connection; this only copies out.
-    with connect_warehouse(settings.warehouse, read_only=True) as connection:
+    with open_warehouse(settings, read_only=True) as connection:
         rows = write_raw_parquet(connection, settings.raw_parquet_dir, tables)
     mirrored = {}
     for table in tables:
@@ -247,7 +247,7 @@ def stage_tables(settings: Settings, contracts: list[TableContract], log) -> dic
 
 
 def _drop_staged(settings: Settings, tables: list[str]) -> None:
-    with connect_warehouse(settings.warehouse) as connection:
+    with open_warehouse(settings) as connection:
         drop_staged_tables(connection, tables)
 
 
@@ -269,7 +269,7 @@ def build_extract_assets(
             for contract in contracts
             if raw_asset_key(contract.name) in context.selected_asset_keys
         ]
-        with connect_warehouse(settings.warehouse) as connection:
+        with open_warehouse(settings) as connection:
             leftovers = drop_staged_tables(connection)
         if leftovers:
             context.log.warning(
@@ -289,7 +289,7 @@ def build_extract_assets(
                 allow_retries=error.retryable,
             ) from error
         tables = [contract.name for contract in selected]
-        with connect_warehouse(settings.warehouse) as connection:
+        with open_warehouse(settings) as connection:
             swap_staged_tables(
                 connection,
                 tables,

@@ -1,7 +1,9 @@
 """Resources shared by the asset modules: run settings and the DuckDB warehouse.
 
-Settings are read from the environment when a resource is built, so tests and `make run`
-can point the same definitions at another landing folder, warehouse or as-of instant.
+Run settings are fields of RunSettingsResource (the Launchpad shows them); a field a run
+leaves unset is read from its RA_* variable when the resource is set up, so tests and
+`make run` can point the same definitions at another landing folder, warehouse or as-of
+instant.
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+from pydantic import Field, PrivateAttr
 
 from orchestration.dashboards.options import dashboard_options
-from orchestration.settings import Settings, format_as_of
+from orchestration.settings import (
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    DUCKDB_MEMORY_LIMIT_VARIABLE,
+    Settings,
+)
 
 # Every asset that writes the DuckDB file, and the exports that read it, run in this pool
 # (limit 1, see dagster.yaml): a reader in another process would meet the writer's lock.
@@ -64,34 +71,166 @@ def check_run_settings(
     return settings
 
 
+# Each field of RunSettingsResource and the variable it falls back to when a run leaves it
+# unset (orchestration/settings.py documents the variables).
+FIELD_VARIABLES = {
+    "landing_dir": "RA_LANDING_DIR",
+    "warehouse": "RA_WAREHOUSE",
+    "export_dir": "RA_EXPORT_DIR",
+    "as_of": "RA_AS_OF",
+    "source": "RA_SOURCE",
+    "landing_encoding": "RA_LANDING_ENCODING",
+    "allow_empty_tables": "RA_ALLOW_EMPTY_TABLES",
+    "raw_parquet_dir": "RA_RAW_PARQUET_DIR",
+    "duckdb_memory_limit": DUCKDB_MEMORY_LIMIT_VARIABLE,
+    "dataverse_url": "RA_DATAVERSE_URL",
+    "dataverse_tenant_id": "RA_DATAVERSE_TENANT_ID",
+    "dataverse_client_id": "RA_DATAVERSE_CLIENT_ID",
+    "dataverse_client_secret": "RA_DATAVERSE_CLIENT_SECRET",
+    "dataverse_token": "RA_DATAVERSE_TOKEN",
+}
+
+_SECRET_HINT = (
+    " Give it as {env: NAME} (dg.EnvVar), never as text: run config is stored with the run."
+)
+
+
 class RunSettingsResource(dg.ConfigurableResource):
-    """Where data comes from and goes to, and the as-of instant, from RA_* variables."""
+    """Where data comes from and goes to, and the as-of instant: one run's settings.
+
+    The Launchpad shows every field under resources.run_settings.config, so a run can
+    override any of them. A field left unset falls back to its RA_* variable
+    (FIELD_VARIABLES), read when the resource is set up for the run, then to the default
+    of orchestration/settings.py: `make run` and `make dev` keep working from the
+    environment. Secrets are given as `{env: NAME}` (`dg.EnvVar` in Python), so their
+    values never enter the run's stored config. Everything is checked before the first
+    step writes (check_run_settings).
+    """
+
+    landing_dir: str | None = Field(
+        default=None,
+        description="Landing files, one file or folder per contract table "
+        "(unset: RA_LANDING_DIR, else data/landing).",
+    )
+    warehouse: str | None = Field(
+        default=None,
+        description="The DuckDB file (unset: RA_WAREHOUSE, else "
+        "warehouse/relationship_analytics.duckdb).",
+    )
+    export_dir: str | None = Field(
+        default=None,
+        description="Where marts, manifest and dashboards are published "
+        "(unset: RA_EXPORT_DIR, else exports).",
+    )
+    as_of: str | None = Field(
+        default=None,
+        description="ISO-8601 UTC instant every KPI is computed as of, e.g. "
+        "2026-06-30T00:00:00Z (unset: RA_AS_OF, else the run's start).",
+    )
+    source: str | None = Field(
+        default=None,
+        description="Where raw rows come from: files, dataverse or synapse_link "
+        "(unset: RA_SOURCE, else files).",
+    )
+    landing_encoding: str | None = Field(
+        default=None,
+        description="Encoding of landing CSV files, a Python codec name such as cp1252 "
+        "(unset: RA_LANDING_ENCODING, else utf-8).",
+    )
+    allow_empty_tables: str | None = Field(
+        default=None,
+        description="Tables this run may empty: comma-separated contract table names, or "
+        "all (unset: RA_ALLOW_EMPTY_TABLES, else none).",
+    )
+    raw_parquet_dir: str | None = Field(
+        default=None,
+        description="A local folder that also gets raw.<table> as Parquet, the input of "
+        "the dbt spark target (unset: RA_RAW_PARQUET_DIR, else none).",
+    )
+    duckdb_memory_limit: str | None = Field(
+        default=None,
+        description="DuckDB's memory cap for every step and for dbt, e.g. 6GB or 512MiB "
+        "(unset: RA_DUCKDB_MEMORY_LIMIT, else 6GB).",
+    )
+    dataverse_url: str | None = Field(
+        default=None,
+        description="Dataverse organisation URL, e.g. https://contoso.crm.dynamics.com "
+        "(unset: RA_DATAVERSE_URL).",
+    )
+    dataverse_tenant_id: str | None = Field(
+        default=None,
+        description="Microsoft Entra tenant of the app registration "
+        "(unset: RA_DATAVERSE_TENANT_ID).",
+    )
+    dataverse_client_id: str | None = Field(
+        default=None,
+        description="The app registration's client id (unset: RA_DATAVERSE_CLIENT_ID).",
+    )
+    dataverse_client_secret: str | None = Field(
+        default=None,
+        description="The app registration's client secret (unset: RA_DATAVERSE_CLIENT_SECRET)."
+        + _SECRET_HINT,
+    )
+    dataverse_token: str | None = Field(
+        default=None,
+        description="A bearer token used instead of msal (unset: RA_DATAVERSE_TOKEN)."
+        + _SECRET_HINT,
+    )
+
+    # The run's Settings, resolved once by setup_for_execution.
+    _settings: Settings | None = PrivateAttr(default=None)
+
+    def environment(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The RA_* variables (`environ`, default os.environ) with the set fields laid over
+        them: the one input Settings.from_env and check_run_settings read."""
+        env = dict(os.environ if environ is None else environ)
+        for name, variable in FIELD_VARIABLES.items():
+            value = getattr(self, name)
+            if value is not None:
+                env[variable] = value
+        return env
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Runs when a run's steps get their resources, before the first step body: a
         # bad setting fails the run while warehouse and exports are untouched.
         run = context.run
-        check_run_settings(run.run_config if run is not None else None)
+        try:
+            self._settings = check_run_settings(
+                run.run_config if run is not None else None, self.environment()
+            )
+        except ValueError as error:
+            raise ValueError(self._name_fields(str(error))) from error
 
     def settings(self) -> Settings:
-        return Settings.from_env()
+        """This run's Settings (resolved at set-up; outside a run, from the environment)."""
+        if self._settings is not None:
+            return self._settings
+        return Settings.from_env(self.environment())
 
-    def as_of_var(self) -> str:
-        return format_as_of(self.settings().as_of)
+    def _name_fields(self, message: str) -> str:
+        """A variable a field overrode is named as the field, where the value came from."""
+        for name, variable in FIELD_VARIABLES.items():
+            if getattr(self, name) is not None and variable in message:
+                message = message.replace(
+                    variable, f"run config resources.run_settings.config.{name}"
+                )
+        return message
 
 
 # One shared instance: Definitions.merge refuses two different objects under one key, so
 # every defs module registers this object as "run_settings".
 run_settings_resource = RunSettingsResource()
 
-# DuckDB's memory cap for every step, the same env var as dbt's profile reads.
-DUCKDB_MEMORY_LIMIT_VARIABLE = "RA_DUCKDB_MEMORY_LIMIT"
-DEFAULT_DUCKDB_MEMORY_LIMIT = "6GB"
-
 
 @contextmanager
-def connect_warehouse(path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One connection for one step, always closed: DuckDB allows one writer process."""
+def connect_warehouse(
+    path, read_only: bool = False, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One connection for one step, always closed: DuckDB allows one writer process.
+
+    `memory_limit` is the run's cap (Settings.duckdb_memory_limit); unset, RA_DUCKDB_MEMORY_LIMIT
+    or 6GB.
+    """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(path), read_only=read_only)
@@ -99,8 +238,17 @@ def connect_warehouse(path, read_only: bool = False) -> Iterator[duckdb.DuckDBPy
         connection.execute("set TimeZone = 'UTC'")
         # The same cap as dbt's profile: the whole run stays within a laptop's memory
         # (DuckDB's default is 80% of RAM); bigger work spills to disk instead.
-        limit = os.environ.get(DUCKDB_MEMORY_LIMIT_VARIABLE) or DEFAULT_DUCKDB_MEMORY_LIMIT
+        limit = (
+            memory_limit
+            or os.environ.get(DUCKDB_MEMORY_LIMIT_VARIABLE)
+            or DEFAULT_DUCKDB_MEMORY_LIMIT
+        )
         connection.execute(f"set memory_limit = '{limit.replace(chr(39), '')}'")
         yield connection
     finally:
         connection.close()
+
+
+def open_warehouse(settings: Settings, read_only: bool = False):
+    """connect_warehouse for a run: its warehouse file with its memory cap."""
+    return connect_warehouse(settings.warehouse, read_only, settings.duckdb_memory_limit)

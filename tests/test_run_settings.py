@@ -1,0 +1,142 @@
+"""Run settings as resource fields: the Launchpad shows them, a run overrides them, unset
+fields fall back to RA_* variables, and dbt gets them as vars (never via os.environ)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.definitions import defs
+from orchestration.defs.dbt import dbt_build_arguments, dbt_vars
+from orchestration.defs.resources import FIELD_VARIABLES, RunSettingsResource
+from orchestration.settings import DEFAULT_LANDING_DIR, Settings
+from tests.conftest import HANDMADE_DIR, SAMPLE_AS_OF
+
+
+def test_fields_win_over_variables_and_unset_fields_read_them():
+    resource = RunSettingsResource(as_of="2026-01-31T12:00:00Z", source="dataverse")
+    environ = {"RA_AS_OF": "2025-01-01T00:00:00Z", "RA_SOURCE": "files", "RA_WAREHOUSE": "w.db"}
+    settings = Settings.from_env(resource.environment(environ))
+    assert settings.as_of == datetime(2026, 1, 31, 12, 0, 0)
+    assert settings.source == "dataverse"
+    assert settings.warehouse == Path("w.db").resolve()
+    # Neither field nor variable: the default of orchestration/settings.py.
+    assert settings.landing_dir == DEFAULT_LANDING_DIR
+    assert settings.duckdb_memory_limit == "6GB"
+
+
+def test_every_setting_is_a_described_field_in_the_launchpad():
+    job = defs.resolve_job_def("daily_kpi_refresh")
+    resources = job.run_config_schema.config_type.fields["resources"].config_type
+    fields = resources.fields["run_settings"].config_type.fields["config"].config_type.fields
+    assert set(fields) == set(FIELD_VARIABLES)
+    assert all(not field.is_required for field in fields.values())
+    assert all(FIELD_VARIABLES[name] in field.description for name, field in fields.items())
+    assert "{env: NAME}" in fields["dataverse_client_secret"].description
+
+
+def test_dbt_gets_the_runs_settings_as_vars():
+    settings = Settings.from_env(
+        {"RA_AS_OF": "2026-06-30T00:00:00Z", "RA_WAREHOUSE": "/data/w.duckdb"}
+    )
+    assert dbt_vars(settings) == {
+        "as_of": "2026-06-30 00:00:00",
+        "warehouse_path": "/data/w.duckdb",
+        "duckdb_memory_limit": "6GB",
+    }
+    assert dbt_build_arguments(settings, full_refresh=True) == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+        '{"as_of": "2026-06-30 00:00:00", "duckdb_memory_limit": "6GB", '
+        '"warehouse_path": "/data/w.duckdb"}',
+        "--full-refresh",
+    ]
+
+
+def test_a_secret_given_as_env_var_reaches_settings_but_not_the_run_config(monkeypatch):
+    monkeypatch.setenv("SECRET_FOR_THIS_TEST", "s3cret")
+
+    @dg.asset
+    def reads_settings(run_settings: RunSettingsResource) -> str:
+        settings = run_settings.settings()
+        assert "s3cret" not in repr(settings)
+        return settings.dataverse_client_secret
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [reads_settings],
+        resources={
+            "run_settings": RunSettingsResource(
+                dataverse_client_secret=dg.EnvVar("SECRET_FOR_THIS_TEST")
+            )
+        },
+        instance=instance,
+    )
+    assert result.output_for_node("reads_settings") == "s3cret"
+    assert "s3cret" not in json.dumps(instance.get_run_by_id(result.run_id).run_config)
+
+
+def test_a_bad_field_in_run_config_is_named_as_run_config(tmp_path: Path):
+    result = defs.resolve_job_def("daily_kpi_refresh").execute_in_process(
+        run_config={
+            "resources": {
+                "run_settings": {
+                    "config": {
+                        "landing_dir": str(tmp_path / "landing"),
+                        "warehouse": str(tmp_path / "w.duckdb"),
+                        "export_dir": str(tmp_path / "exports"),
+                        "as_of": "end of June",
+                    }
+                }
+            }
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    errors = "\n".join(
+        event.event_specific_data.error.to_string()
+        for event in result.all_events
+        if event.is_failure and getattr(event.event_specific_data, "error", None)
+    )
+    assert "run config resources.run_settings.config.as_of='end of June'" in errors
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "exports").exists()
+
+
+def test_a_run_configured_only_by_run_config_builds_the_warehouse_it_names(
+    built_handmade, tmp_path: Path, monkeypatch
+):
+    """No RA_* variable: extract, dbt (through its vars) and exports all use the fields."""
+    for variable in FIELD_VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
+    landing = tmp_path / "landing"
+    shutil.copytree(HANDMADE_DIR, landing)
+    warehouse = tmp_path / "elsewhere" / "warehouse.duckdb"
+    fields = {
+        "landing_dir": str(landing),
+        "warehouse": str(warehouse),
+        "export_dir": str(tmp_path / "exports"),
+        "as_of": SAMPLE_AS_OF,
+    }
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        run_config={"resources": {"run_settings": {"config": fields}}},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    query = (
+        "select record_type, record_id, activities_initiated_by_team "
+        "from marts.mart_relationship_kpis"
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        built_here = sorted(connection.execute(query).fetchall())
+    with duckdb.connect(str(built_handmade.warehouse), read_only=True) as connection:
+        built_from_variables = sorted(connection.execute(query).fetchall())
+    assert built_here == built_from_variables and len(built_here) > 0
+    assert (tmp_path / "exports" / "marts" / "mart_relationship_kpis.parquet").exists()
