@@ -45,7 +45,7 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 
 from orchestration.contract import TableContract
-from orchestration.sources.dataverse import LOOKUP_TYPE_COLUMNS
+from orchestration.sources.dataverse.schema import LOOKUP_TYPE_COLUMNS
 from orchestration.sources.files import LandingDataError
 from orchestration.sources.landing import escape_glob
 from orchestration.sources.raw_loader import (
