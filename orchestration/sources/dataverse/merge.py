@@ -14,7 +14,7 @@ import duckdb
 
 from orchestration.sources.dataverse.schema import EntitySpec
 from orchestration.sources.dataverse.spool import Spool
-from orchestration.sources.raw_loader import (
+from orchestration.sources.raw_sql import (
     RAW_SCHEMA,
     SOURCE_FILE_COLUMN,
     SOURCE_ROW_COLUMN,

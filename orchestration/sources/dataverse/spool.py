@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from orchestration.sources.dataverse.client import DataverseClient
 from orchestration.sources.dataverse.schema import EntitySpec, deleted_key, entry_values
-from orchestration.sources.raw_loader import SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN
+from orchestration.sources.raw_sql import SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN
 
 
 class Spool:
