@@ -49,7 +49,7 @@ dev: sample
 	$(BIN)/dagster dev -m orchestration.definitions --host 127.0.0.1 --port $${RA_DEV_PORT:-3000}
 
 bench: setup
-	$(BIN)/python -m orchestration.benchmark
+	$(BIN)/python -m bench
 
 lint: setup
 	$(BIN)/ruff check orchestration tests
