@@ -40,7 +40,7 @@ sample: setup
 run: sample
 	$(BIN)/python -m orchestration.recovery
 	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*'
-	@$(BIN)/python -m orchestration.where
+	@$(BIN)/python -m orchestration.print_locations
 
 test: setup
 	$(BIN)/pytest

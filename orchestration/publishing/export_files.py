@@ -5,7 +5,7 @@
 - dashboards/: static HTML (orchestration.dashboards), for everyone and per business unit.
 
 The Dagster step writes all of these into one folder set aside and publishes the set at
-once (orchestration.export_set). Every file here is still written next to its final name
+once (orchestration.publishing.export_set). Every file here is still written next to its final name
 and renamed into place, so a caller writing straight into a folder that readers use gets
 whole files too.
 
