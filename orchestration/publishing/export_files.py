@@ -176,7 +176,7 @@ def export_mart(
         ).fetchone()[0]
     return {
         "mart": mart,
-        "files": {"parquet": f"marts/{mart}.parquet", "csv": f"marts/{mart}.csv"},
+        "files": {extension: f"marts/{mart}.{extension}" for extension in queries},
         "key": list(key),
         "columns": [{"name": name, "type": data_type} for name, data_type in columns],
         "row_count": row_count,
