@@ -56,6 +56,12 @@ class DataverseExtract:
 
 
 def describer(source: str, page_starts: list[int]) -> Callable[[str, int], str]:
+    """Word a spooled row's position for error messages: "record 12 of the response (page 1)".
+
+    `page_starts` holds the 1-based position of each page's first entry; rows that came
+    from raw (kept by a delta round) keep the loader's "row <n>".
+    """
+
     def describe(source_file: str, row: int) -> str:
         if source_file != source or not page_starts:
             return f"row {row}"
@@ -72,6 +78,9 @@ def usable_link(
     query: str,
     table: str,
 ) -> bool:
+    """True when a stored delta link may be followed: same organisation, same query, and
+    raw still holds what the link's round left (orchestration.sources.state.raw_matches);
+    otherwise the table is read in full."""
     return (
         link is not None
         and link.service == client.service_root
