@@ -40,13 +40,13 @@ ACTIVITY_ENTITY_SETS = ("emails", "appointments", "phonecalls")
 PARTY_FILTER_BATCH = 50  # activity ids per $filter: ~3 KB of URL, far below the limits
 
 
-def _activity_ids_spec(entity_set: str) -> EntitySpec:
+def activity_ids_spec(entity_set: str) -> EntitySpec:
     return EntitySpec(
         "activityparty", entity_set, "activityid", (Field("activityid", "activityid"),)
     )
 
 
-def _party_filters(activity_ids: Sequence[str]) -> Iterator[str]:
+def party_filters(activity_ids: Sequence[str]) -> Iterator[str]:
     ids = sorted(set(activity_ids))
     for start in range(0, len(ids), PARTY_FILTER_BATCH):
         batch = ids[start : start + PARTY_FILTER_BATCH]
@@ -63,7 +63,7 @@ def extract_activity_parties(
 ) -> DataverseExtract:
     spec = ENTITY_SPECS["activityparty"]
     streams = {entity_set: f"activityparty:{entity_set}" for entity_set in ACTIVITY_ENTITY_SETS}
-    id_specs = {entity_set: _activity_ids_spec(entity_set) for entity_set in ACTIVITY_ENTITY_SETS}
+    id_specs = {entity_set: activity_ids_spec(entity_set) for entity_set in ACTIVITY_ENTITY_SETS}
     requests_before = client.requests
     with connect() as connection:
         links = {es: read_delta_link(connection, stream) for es, stream in streams.items()}
@@ -79,7 +79,7 @@ def extract_activity_parties(
         if usable:
             try:
                 for entity_set in ACTIVITY_ENTITY_SETS:
-                    ids, new_links[entity_set] = _activity_ids(
+                    ids, new_links[entity_set] = read_activity_ids(
                         client,
                         id_specs[entity_set],
                         links[entity_set].delta_link,
@@ -94,7 +94,7 @@ def extract_activity_parties(
         if mode != MODE_INCREMENTAL:
             # Links first: a party changed while all parties are read shows up next run.
             for entity_set in ACTIVITY_ENTITY_SETS:
-                _, new_links[entity_set] = _activity_ids(
+                _, new_links[entity_set] = read_activity_ids(
                     client,
                     id_specs[entity_set],
                     f"{client.service_root}/{id_specs[entity_set].query}",
@@ -109,7 +109,7 @@ def extract_activity_parties(
         read = Read(None, 0, 0, 0, [])
         try:
             if mode == MODE_INCREMENTAL:
-                for number, condition in enumerate(_party_filters(changed), start=1):
+                for number, condition in enumerate(party_filters(changed), start=1):
                     url = f"{client.service_root}/{spec.query}&$filter={quote(condition, safe='')}"
                     batch, position = read_into(
                         client,
@@ -174,7 +174,7 @@ def extract_activity_parties(
     )
 
 
-def _activity_ids(
+def read_activity_ids(
     client: DataverseClient, spec: EntitySpec, url: str, folder: Path, *, track_changes: bool
 ) -> tuple[list[str], str | None]:
     """Ids of the activities in a feed (changed and deleted alike) and its next delta link."""
