@@ -40,7 +40,7 @@ sample: setup
 run: sample
 	$(BIN)/python -m orchestration.recovery
 	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*'
-	@$(BIN)/python -m orchestration.where
+	@$(BIN)/python -m orchestration.print_locations
 
 test: setup
 	$(BIN)/pytest
@@ -49,7 +49,7 @@ dev: sample
 	$(BIN)/dagster dev -m orchestration.definitions --host 127.0.0.1 --port $${RA_DEV_PORT:-3000}
 
 bench: setup
-	$(BIN)/python -m orchestration.benchmark
+	$(BIN)/python -m bench
 
 ## SQL lint compiles every model with dbt (the dbt templater, see .sqlfluff); the scratch
 ## in-memory warehouse keeps it away from a real one (about a minute on two cores).

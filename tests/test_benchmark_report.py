@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from orchestration import benchmark
-from orchestration.benchmark import RunMeasurement, render_report
+from bench import report as benchmark
+from bench.report import render_report
+from bench.runs import RunMeasurement
 
 
 def _runs(full_seconds: float, incremental_seconds: float, peak_gib: float):

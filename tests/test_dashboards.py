@@ -31,7 +31,7 @@ from orchestration.dashboards import render
 from orchestration.dashboards.options import DashboardOptions, dashboard_options, parse_top_n
 from orchestration.dashboards.render import page_filename, record_path
 from orchestration.dashboards.svg import Series, line_chart, nice_ceiling, stacked_bar_chart
-from orchestration.exports import BUSINESS_UNITS_DIR, export_dashboards
+from orchestration.publishing.export_files import BUSINESS_UNITS_DIR, export_dashboards
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboards"

@@ -31,9 +31,9 @@ from orchestration.generator import generate
 from orchestration.generator.output import ARROW_TYPES
 from orchestration.settings import Settings
 from orchestration.sources import dataverse as dv
+from orchestration.sources.dataverse.redaction import secret_forms
 from orchestration.sources.files import LandingDataError, find_landing_files
 from orchestration.sources.landing import load_landing_files
-from orchestration.sources.redaction import secret_forms
 from orchestration.sources.state import read_delta_link
 from tests.conftest import SAMPLE_AS_OF, iter_marts, materialize_everything
 from tests.dataverse_server import FakeDataverse, Fault, read_generated
@@ -804,7 +804,7 @@ def test_a_failed_asset_hides_a_straddling_token_in_failure_metadata_and_logs(
     monkeypatch.setenv("RA_SOURCE", "dataverse")
     monkeypatch.setenv("RA_DATAVERSE_URL", server.base_url)
     monkeypatch.setenv("RA_DATAVERSE_TOKEN", ODD_TOKEN)
-    monkeypatch.setattr(dv.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
     caplog.set_level(logging.DEBUG)
     instance = dg.DagsterInstance.ephemeral()
 

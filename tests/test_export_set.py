@@ -16,14 +16,14 @@ import pytest
 
 from orchestration.defs.dbt import dbt_project
 from orchestration.defs.resources import RunSettingsResource, check_run_settings
-from orchestration.export_set import CURRENT_LINK, PUBLISHED_NAMES, publish, staged_set
-from orchestration.exports import (
+from orchestration.publishing.export_files import (
     BI_DATABASE,
     export_mart,
     mart_keys,
     order_by_key,
     write_bi_database,
 )
+from orchestration.publishing.export_set import CURRENT_LINK, PUBLISHED_NAMES, publish, staged_set
 from tests.conftest import HANDMADE_DIR, SAMPLE_AS_OF, pipeline_environment
 
 # --- CSV formula neutralisation and key order, on hand-made values ------------------------

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import exports
-from orchestration.exports import (
+from orchestration.publishing import export_files as exports
+from orchestration.publishing.export_files import (
     BI_DATABASE,
     csv_safe_select,
     existing_marts,

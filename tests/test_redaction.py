@@ -9,7 +9,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from orchestration.sources.dataverse_errors import (
+from orchestration.sources.dataverse.errors import (
     DeltaLinkExpired,
     HttpAnswer,
     error_detail,
@@ -18,7 +18,7 @@ from orchestration.sources.dataverse_errors import (
     token_error_summary,
     unreadable_page,
 )
-from orchestration.sources.redaction import (
+from orchestration.sources.dataverse.redaction import (
     REDACTED,
     Redactor,
     base64_forms,

@@ -1,7 +1,8 @@
 """One dashboard site (index plus record pages) written into a folder.
 
-The folder is a staging folder that nobody reads yet (see orchestration.exports, which
-renames the finished tree into place), so files are written directly.
+The folder is a staging folder that nobody reads yet (see
+orchestration.publishing.export_files, which renames the finished tree into place), so files
+are written directly.
 """
 
 from __future__ import annotations

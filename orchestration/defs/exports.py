@@ -6,9 +6,10 @@ One step materializes both assets, so marts and dashboards always come from the 
 - exports/dashboards: static HTML, for everyone and per business unit
   (RA_DASHBOARD_TOP_N, RA_DASHBOARD_BUSINESS_UNITS; run config wins).
 
-The step writes the whole set aside and publishes it at the end (orchestration.export_set):
-a failed or killed run leaves the previous set as it was. It reads the warehouse
-read-only, inside the writers' pool, so it never meets a writer's lock.
+The step writes the whole set aside and publishes it at the end
+(orchestration.publishing.export_set): a failed or killed run leaves the previous set as it
+was. It reads the warehouse read-only, inside the writers' pool, so it never meets a
+writer's lock.
 
 No `from __future__ import annotations` here: Dagster compares the `context` annotation
 with its context classes as objects, and rejects the string a postponed annotation is.
@@ -27,8 +28,7 @@ from orchestration.defs.resources import (
     RunSettingsResource,
     open_warehouse,
 )
-from orchestration.export_set import new_version, publish, staged_set
-from orchestration.exports import (
+from orchestration.publishing.export_files import (
     existing_marts,
     export_dashboards,
     export_mart,
@@ -37,6 +37,7 @@ from orchestration.exports import (
     write_bi_database,
     write_manifest,
 )
+from orchestration.publishing.export_set import new_version, publish, staged_set
 
 MART_NAMES = mart_model_names()
 MARTS_KEY = dg.AssetKey(["exports", "marts"])

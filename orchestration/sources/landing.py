@@ -32,15 +32,9 @@ import duckdb
 
 from orchestration.contract import TableContract
 from orchestration.sources.files import CSV, PARQUET, LandingDataError, LandingFiles
-from orchestration.sources.raw_loader import (
-    SOURCE_FILE_COLUMN,
-    SOURCE_ROW_COLUMN,
-    LoadResult,
-    _first_line,
-    _where,
-    load_raw_table,
-    quote_literal,
-)
+from orchestration.sources.raw_load_errors import first_line, where_text
+from orchestration.sources.raw_loader import LoadResult, load_raw_table
+from orchestration.sources.raw_sql import SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN, quote_literal
 
 __all__ = [
     "DEFAULT_ENCODING",
@@ -87,7 +81,7 @@ def _bad_bytes_error(
 ) -> LandingDataError:
     where = f"line {line}"
     return LandingDataError(
-        _where(table, str(path), None, where)
+        where_text(table, str(path), None, where)
         + f": bytes that are not valid {encoding} ({error}); {_encoding_hint(encoding)}",
         table=table,
         file=str(path),
@@ -248,7 +242,7 @@ def _check_columns(
         except (duckdb.Error, OSError, csv.Error, ValueError) as error:
             raise LandingDataError(
                 f"raw load failed: table '{contract.name}', file '{path}': "
-                f"the file could not be read: {_first_line(error)}",
+                f"the file could not be read: {first_line(error)}",
                 table=contract.name,
                 file=str(path),
             ) from error
@@ -257,7 +251,7 @@ def _check_columns(
         missing = [column for column in contract.columns if column not in columns]
         if missing:
             raise LandingDataError(
-                _where(contract.name, str(path), missing[0], None)
+                where_text(contract.name, str(path), missing[0], None)
                 + ": required column is missing"
                 + (f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""),
                 table=contract.name,
@@ -314,7 +308,7 @@ def _unreadable_file(
         error = _full_scan_error(connection, stage_landing_files(single, plan.read_paths))
         if error is None:
             continue
-        reason = plan.unmask(_first_line(error))
+        reason = plan.unmask(first_line(error))
         line = re.search(r"CSV Error on Line: (\d+)", str(error))
         where = f"line {line.group(1)}" if line else None
         if "Invalid unicode" in str(error):
@@ -331,7 +325,7 @@ def _unreadable_file(
             else "check the file's quoting and line endings, or export it again"
         )
         return LandingDataError(
-            _where(table, str(path), None, where)
+            where_text(table, str(path), None, where)
             + f": the file could not be read: {reason}; {hint}",
             table=table,
             file=str(path),

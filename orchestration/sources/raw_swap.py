@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 
 import duckdb
 
-from orchestration.sources.raw_loader import RAW_SCHEMA, quote_identifier, quote_literal
+from orchestration.sources.raw_sql import RAW_SCHEMA, quote_identifier, quote_literal
 from orchestration.sources.state import PendingLinks, apply_pending_links
 
 __all__ = ["STAGED_SUFFIX", "drop_staged_tables", "staged_name", "swap_staged_tables"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.sources.raw_loader import (
+from orchestration.sources.raw_sql import (
     RAW_SCHEMA,
     SOURCE_FILE_COLUMN,
     quote_identifier,

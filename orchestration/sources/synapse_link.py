@@ -45,14 +45,13 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 
 from orchestration.contract import TableContract
-from orchestration.sources.dataverse import LOOKUP_TYPE_COLUMNS
+from orchestration.sources.dataverse.schema import LOOKUP_TYPE_COLUMNS
 from orchestration.sources.files import LandingDataError
 from orchestration.sources.landing import escape_glob
-from orchestration.sources.raw_loader import (
+from orchestration.sources.raw_loader import LoadResult, load_raw_table
+from orchestration.sources.raw_sql import (
     SOURCE_FILE_COLUMN,
     SOURCE_ROW_COLUMN,
-    LoadResult,
-    load_raw_table,
     quote_identifier,
     quote_literal,
 )

@@ -1,4 +1,7 @@
-"""Prints where `make run` left the warehouse, the exports and the dashboards."""
+"""Prints where `make run` left the warehouse, the exports and the dashboards.
+
+`python -m orchestration.print_locations`, the last step of `make run`.
+"""
 
 from orchestration.settings import Settings
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from orchestration.sources.redaction import Redactor
+from orchestration.sources.dataverse.redaction import Redactor
 
 __all__ = [
     "AUTH_FAILURES",

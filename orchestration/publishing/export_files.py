@@ -5,7 +5,7 @@
 - dashboards/: static HTML (orchestration.dashboards), for everyone and per business unit.
 
 The Dagster step writes all of these into one folder set aside and publishes the set at
-once (orchestration.export_set). Every file here is still written next to its final name
+once (orchestration.publishing.export_set). Every file here is still written next to its final name
 and renamed into place, so a caller writing straight into a folder that readers use gets
 whole files too.
 
@@ -176,7 +176,7 @@ def export_mart(
         ).fetchone()[0]
     return {
         "mart": mart,
-        "files": {"parquet": f"marts/{mart}.parquet", "csv": f"marts/{mart}.csv"},
+        "files": {extension: f"marts/{mart}.{extension}" for extension in queries},
         "key": list(key),
         "columns": [{"name": name, "type": data_type} for name, data_type in columns],
         "row_count": row_count,

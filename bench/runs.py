@@ -1,24 +1,18 @@
-"""`make bench`: the full refresh and an incremental run at 1 and 10 million activities.
+"""Running the daily and weekly jobs on generated data and measuring them.
 
-Runs the daily and weekly jobs exactly as Dagster runs them (in-process executor, the
-same assets, resources and dbt invocations), on generated Parquet landing data kept in
-bench/ between runs, and writes docs/benchmarks.md: wall time per stage, the slowest dbt
-models, peak memory of the whole process tree (this process and dbt), and rows per mart.
-
-    python -m orchestration.benchmark [--sizes 1000000 10000000] [--as-of ...]
+Wall time per stage, the slowest dbt models, peak memory of the whole process tree (this
+process and dbt), rows per mart. Landing data is generated once per size and kept in
+bench/work/ (generating is not part of a refresh).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import shutil
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -27,20 +21,11 @@ import psutil
 from orchestration.generator import generate
 from orchestration.settings import REPO_ROOT
 
-BENCH_DIR = REPO_ROOT / "bench"
-REPORT = REPO_ROOT / "docs" / "benchmarks.md"
+BENCH_DIR = REPO_ROOT / "bench" / "work"
 DBT_TARGET = REPO_ROOT / "dbt_project" / "target"
 END_DATE = "2026-06-30"
 AS_OF = "2026-06-30T00:00:00Z"
 INCREMENT_SHARE = 0.01  # 1% new and updated activities
-# docs/benchmarks.md from this heading on is written by hand (the profile, what would move
-# the numbers) and kept when the benchmark rewrites the tables above it.
-NOTES_HEADING = "## Notes"
-# Issue #8 targets on 2 cores and 24 GiB.
-TARGET_FULL_SECONDS_AT_10M = 180
-TARGET_PEAK_GIB = 8
-TARGET_INCREMENTAL_SHARE = 0.20
-TARGET_SCALING = 12
 
 
 class PeakMemory:
@@ -250,137 +235,3 @@ def rows_per_mart(warehouse: Path) -> dict[str, int]:
         }
     finally:
         connection.close()
-
-
-def machine_description() -> str:
-    memory_gib = psutil.virtual_memory().total / 2**30
-    return (
-        f"{platform.processor() or platform.machine()}, {psutil.cpu_count()} cores, "
-        f"{memory_gib:.0f} GiB, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
-    )
-
-
-def render_report(results: dict[int, tuple[RunMeasurement, RunMeasurement]]) -> str:
-    lines = [
-        "# Benchmarks",
-        "",
-        "Written by `make bench` (orchestration/benchmark.py); numbers from the run below.",
-        "",
-        f"- Ran: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine_description()}",
-        f"- As of {AS_OF}; landing data: generated Parquet (seed 42), kept in bench/.",
-        "- Full refresh: empty warehouse -> daily job (extract, dbt, exports) + weekly job.",
-        f"- Incremental: the same warehouse, landing with {INCREMENT_SHARE:.0%} of "
-        "activities new or updated, same two jobs.",
-        "",
-        "| activities | run | wall (s) | extract (s) | dbt daily (s) | dbt weekly (s) "
-        "| exports (s) | peak memory (GiB) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for activities, runs in sorted(results.items()):
-        for run in runs:
-            stage = run.stage_seconds
-            lines.append(
-                f"| {activities:,} | {run.label} | {run.wall_seconds:.1f} "
-                f"| {stage.get('extract', 0):.1f} | {stage.get('dbt daily build', 0):.1f} "
-                f"| {stage.get('dbt weekly (similar won)', 0):.1f} "
-                f"| {stage.get('exports', 0):.1f} | {run.peak_gib:.2f} |"
-            )
-    lines += ["", *render_targets(results)]
-    for activities, runs in sorted(results.items()):
-        full, incremental = runs
-        lines += [
-            "",
-            f"## {activities:,} activities",
-            "",
-            f"Incremental / full: {incremental.wall_seconds / full.wall_seconds:.0%}.",
-            "",
-            f"dbt thread-seconds (full refresh, two threads): models "
-            f"{full.dbt_node_seconds.get('model', 0):.0f}, data tests "
-            f"{full.dbt_node_seconds.get('test', 0):.0f}.",
-            "",
-            "Slowest dbt models (full refresh, seconds):",
-            "",
-            "| model | seconds |",
-            "|---|---|",
-            *[f"| {name} | {seconds:.1f} |" for name, seconds in full.slowest_models],
-            "",
-            "Rows per mart:",
-            "",
-            "| mart | rows |",
-            "|---|---|",
-            *[f"| {mart} | {rows:,} |" for mart, rows in full.rows_per_mart.items()],
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def render_targets(results: dict[int, tuple[RunMeasurement, RunMeasurement]]) -> list[str]:
-    """The issue's targets, each with the measured figure and met / not met."""
-
-    def verdict(met: bool) -> str:
-        return "met" if met else "**not met**"
-
-    rows = []
-    if 10_000_000 in results:
-        seconds = results[10_000_000][0].wall_seconds
-        rows.append(
-            f"| full refresh of 10M <= {TARGET_FULL_SECONDS_AT_10M} s | {seconds:.0f} s "
-            f"| {verdict(seconds <= TARGET_FULL_SECONDS_AT_10M)} |"
-        )
-    for activities, (full, incremental) in sorted(results.items()):
-        peak = max(full.peak_gib, incremental.peak_gib)
-        share = incremental.wall_seconds / full.wall_seconds
-        rows += [
-            f"| peak memory at {activities:,} <= {TARGET_PEAK_GIB} GiB | {peak:.2f} GiB "
-            f"| {verdict(peak <= TARGET_PEAK_GIB)} |",
-            f"| incremental at {activities:,} <= {TARGET_INCREMENTAL_SHARE:.0%} of full "
-            f"| {share:.0%} | {verdict(share <= TARGET_INCREMENTAL_SHARE)} |",
-        ]
-    sizes = sorted(results)
-    if len(sizes) >= 2:
-        ratio = results[sizes[-1]][0].wall_seconds / results[sizes[0]][0].wall_seconds
-        rows.append(
-            f"| full refresh at {sizes[-1]:,} / at {sizes[0]:,} <= {TARGET_SCALING} "
-            f"| {ratio:.1f} | {verdict(ratio <= TARGET_SCALING)} |"
-        )
-    return ["| target | measured | status |", "|---|---|---|", *rows]
-
-
-def hand_written_notes() -> str:
-    """The notes section of the current report, kept across runs."""
-    if not REPORT.exists():
-        return ""
-    text = REPORT.read_text()
-    start = text.find(f"\n{NOTES_HEADING}")
-    return text[start:] if start >= 0 else ""
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    arguments = parser.parse_args()
-    results: dict[int, tuple[RunMeasurement, RunMeasurement]] = {}
-    notes = hand_written_notes()
-    for activities in arguments.sizes:
-        landing = landing_for(activities)
-        run_dir = BENCH_DIR / f"run_{activities}"
-        shutil.rmtree(run_dir, ignore_errors=True)
-        warehouse = run_dir / "warehouse.duckdb"
-        exports = run_dir / "exports"
-        try:
-            full = run_jobs("full refresh", landing, warehouse, exports)
-            print(f"{activities:,}: full refresh {full.wall_seconds:.1f} s", flush=True)
-            changed = incremental_landing(landing, activities)
-            incremental = run_jobs("incremental (+1%)", changed, warehouse, exports)
-        except RuntimeError as failure:
-            # Keep the sizes measured so far; the log above says which step failed.
-            print(f"{activities:,}: {failure}; see the dbt output above", flush=True)
-            raise SystemExit(1) from failure
-        print(f"{activities:,}: incremental {incremental.wall_seconds:.1f} s", flush=True)
-        results[activities] = (full, incremental)
-        REPORT.write_text(render_report(results) + notes)
-    print(f"wrote {REPORT}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,40 @@
+"""Measure the full refresh and an incremental run; rewrite docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+from bench.report import REPORT, hand_written_notes, render_report
+from bench.runs import BENCH_DIR, RunMeasurement, incremental_landing, landing_for, run_jobs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    arguments = parser.parse_args()
+    results: dict[int, tuple[RunMeasurement, RunMeasurement]] = {}
+    notes = hand_written_notes()
+    for activities in arguments.sizes:
+        landing = landing_for(activities)
+        run_dir = BENCH_DIR / f"run_{activities}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        warehouse = run_dir / "warehouse.duckdb"
+        exports = run_dir / "exports"
+        try:
+            full = run_jobs("full refresh", landing, warehouse, exports)
+            print(f"{activities:,}: full refresh {full.wall_seconds:.1f} s", flush=True)
+            changed = incremental_landing(landing, activities)
+            incremental = run_jobs("incremental (+1%)", changed, warehouse, exports)
+        except RuntimeError as failure:
+            # Keep the sizes measured so far; the log above says which step failed.
+            print(f"{activities:,}: {failure}; see the dbt output above", flush=True)
+            raise SystemExit(1) from failure
+        print(f"{activities:,}: incremental {incremental.wall_seconds:.1f} s", flush=True)
+        results[activities] = (full, incremental)
+        REPORT.write_text(render_report(results) + notes)
+    print(f"wrote {REPORT}")
+
+
+if __name__ == "__main__":
+    main()
