@@ -54,8 +54,8 @@ bench: setup
 ## SQL lint compiles every model with dbt (the dbt templater, see .sqlfluff); the scratch
 ## in-memory warehouse keeps it away from a real one (about a minute on two cores).
 lint: setup
-	$(BIN)/ruff check orchestration tests
-	$(BIN)/ruff format --check orchestration tests
+	$(BIN)/ruff check orchestration tests bench
+	$(BIN)/ruff format --check orchestration tests bench
 	RA_WAREHOUSE=:memory: $(BIN)/sqlfluff lint dbt_project/models sql_tests --processes 2
 
 clean:
