@@ -4,6 +4,7 @@
 -- from the activities and their matched replies, per owner and per business unit. An email
 -- counts once for every record it is linked to, as in the per-record rates. Returns one row
 -- per group (grain owner or business_unit) whose figures differ.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_relationship_kpis'}}}) }}
 with kpis as (
     select * from {{ ref('mart_relationship_kpis') }}
 ),
