@@ -172,7 +172,9 @@ def spark_session_parameters(environment: dict[str, str]) -> dict[str, str]:
 
     text = (DBT_PROJECT_DIR / "profiles.yml").read_text()
     rendered = jinja2.Template(text).render(
-        env_var=lambda name, default=None: environment.get(name, default)
+        env_var=lambda name, default=None: environment.get(name, default),
+        # No --vars here: dbt's `var` falls back to its default, as in a hand-run dbt.
+        var=lambda name, default=None: default,
     )
     output = yaml.safe_load(rendered)["relationship_analytics"]["outputs"]["spark"]
     return {str(key): str(value) for key, value in output["server_side_parameters"].items()}
