@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,3 +138,39 @@ def iter_marts(connection) -> Iterator[str]:
         "order by table_name"
     ).fetchall():
         yield name
+
+
+def record_links(connection) -> dict[tuple[str, str], set[str]]:
+    """{(record_type, record_id): {activity_id, ...}} from int_activities_linked_to_records."""
+    links: dict[tuple[str, str], set[str]] = {}
+    for record_type, record_id, activity_id in connection.execute(
+        "select record_type, record_id, activity_id "
+        "from intermediate.int_activities_linked_to_records"
+    ).fetchall():
+        links.setdefault((record_type, record_id), set()).add(activity_id)
+    return links
+
+
+def dagster_home_environment(
+    root: Path, landing: Path, as_of: str
+) -> tuple[Path, Path, Path, dict[str, str]]:
+    """A DAGSTER_HOME under `root` with the project's dagster.yaml, and the environment a
+    `dagster` subprocess runs the pipeline with: (home, warehouse, export_dir, environment)."""
+    repo_root = Path(__file__).resolve().parents[1]
+    home = root / "dagster_home"
+    home.mkdir()
+    shutil.copy(repo_root / ".dagster" / "dagster.yaml", home / "dagster.yaml")
+    warehouse = root / "warehouse" / "relationship_analytics.duckdb"
+    export_dir = root / "exports"
+    environment = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "RA_LANDING_DIR": str(landing),
+        "RA_WAREHOUSE": str(warehouse),
+        "RA_EXPORT_DIR": str(export_dir),
+        "RA_AS_OF": as_of,
+        "RA_SOURCE": "files",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(repo_root), os.environ.get("PYTHONPATH")])),
+    }
+    return home, warehouse, export_dir, environment

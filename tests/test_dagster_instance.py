@@ -33,7 +33,7 @@ import requests
 
 from orchestration.generator import generate
 from orchestration.settings import REPO_ROOT
-from tests.conftest import iter_marts
+from tests.conftest import dagster_home_environment, iter_marts
 
 AS_OF = "2026-06-30T00:00:00Z"
 BIN = Path(sys.executable).parent
@@ -133,22 +133,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     root = tmp_path_factory.mktemp("dagster_instance")
     landing = root / "landing"
     generate(landing, activities=3000, seed=5, end_date="2026-06-30")
-    home = root / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO_ROOT / ".dagster" / "dagster.yaml", home / "dagster.yaml")
-    warehouse = root / "warehouse" / "relationship_analytics.duckdb"
-    export_dir = root / "exports"
-    environment = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "RA_LANDING_DIR": str(landing),
-        "RA_WAREHOUSE": str(warehouse),
-        "RA_EXPORT_DIR": str(export_dir),
-        "RA_AS_OF": AS_OF,
-        "RA_SOURCE": "files",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    home, warehouse, export_dir, environment = dagster_home_environment(root, landing, AS_OF)
     port = free_port()
     server = Instance(f"http://127.0.0.1:{port}", root, environment, warehouse, export_dir, {})
     try:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from tests.conftest import record_links
+
 EXPECTED_LINKS = {
     # e1 regarding o1 (rolls up), c1 in "to"; e2 from c2 to u3; e3 u2 -> c2 cc u1;
     # e4-e6 regarding o1 (draft, canceled, failed: linked, never counted); e9 c1 -> u1;
@@ -41,14 +43,7 @@ def handmade(built_handmade):
 
 
 def test_activities_link_to_the_records_worked_out_by_hand(handmade):
-    rows = handmade.execute(
-        "select record_type, record_id, activity_id "
-        "from intermediate.int_activities_linked_to_records"
-    ).fetchall()
-    links: dict[tuple[str, str], set[str]] = {}
-    for record_type, record_id, activity_id in rows:
-        links.setdefault((record_type, record_id), set()).add(activity_id)
-    assert links == EXPECTED_LINKS
+    assert record_links(handmade) == EXPECTED_LINKS
 
 
 def test_kpis_of_the_open_opportunity(handmade):

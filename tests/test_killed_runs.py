@@ -29,7 +29,13 @@ import duckdb
 import pytest
 from dagster._core.events import DagsterEventType
 
-from tests.conftest import HANDMADE_DIR, SAMPLE_AS_OF, BuiltWarehouse, iter_marts
+from tests.conftest import (
+    HANDMADE_DIR,
+    SAMPLE_AS_OF,
+    BuiltWarehouse,
+    dagster_home_environment,
+    iter_marts,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -60,22 +66,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     landing.mkdir()
     for path in HANDMADE_DIR.glob("*.csv"):
         shutil.copy(path, landing / path.name)
-    home = root / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO_ROOT / ".dagster" / "dagster.yaml", home / "dagster.yaml")
-    warehouse = root / "warehouse" / "relationship_analytics.duckdb"
-    export_dir = root / "exports"
-    environment = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "RA_LANDING_DIR": str(landing),
-        "RA_WAREHOUSE": str(warehouse),
-        "RA_EXPORT_DIR": str(export_dir),
-        "RA_AS_OF": SAMPLE_AS_OF,
-        "RA_SOURCE": "files",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    home, warehouse, export_dir, environment = dagster_home_environment(root, landing, SAMPLE_AS_OF)
     environment.pop("RA_RAW_PARQUET_DIR", None)
     return Project(home, warehouse, export_dir, environment)
 

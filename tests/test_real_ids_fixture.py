@@ -29,7 +29,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import SAMPLE_AS_OF, materialize_everything
+from tests.conftest import SAMPLE_AS_OF, materialize_everything, record_links
 
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "real_ids"
 
@@ -74,14 +74,7 @@ def warehouse(real_ids_build):
 
 
 def test_every_id_joins_whatever_case_and_braces_it_came_in(warehouse):
-    rows = warehouse.execute(
-        "select record_type, record_id, activity_id "
-        "from intermediate.int_activities_linked_to_records"
-    ).fetchall()
-    links: dict[tuple[str, str], set[str]] = {}
-    for record_type, record_id, activity_id in rows:
-        links.setdefault((record_type, record_id), set()).add(activity_id)
-    assert links == EXPECTED_LINKS
+    assert record_links(warehouse) == EXPECTED_LINKS
 
 
 def test_first_replies_are_found_in_base64_and_in_hex(warehouse):
