@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from datetime import datetime
 
+import duckdb
+
+from bench.baseline import run_baseline
 from bench.report import REPORT, hand_written_notes, render_report
-from bench.runs import BENCH_DIR, RunMeasurement, incremental_landing, landing_for, run_jobs
+from bench.runs import AS_OF, BENCH_DIR, RunMeasurement, incremental_landing, landing_for, run_jobs
 
 
 def main() -> None:
@@ -14,6 +18,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     arguments = parser.parse_args()
     results: dict[int, tuple[RunMeasurement, RunMeasurement]] = {}
+    baseline_seconds: dict[int, float] = {}
     notes = hand_written_notes()
     for activities in arguments.sizes:
         landing = landing_for(activities)
@@ -24,6 +29,8 @@ def main() -> None:
         try:
             full = run_jobs("full refresh", landing, warehouse, exports)
             print(f"{activities:,}: full refresh {full.wall_seconds:.1f} s", flush=True)
+            baseline_seconds[activities] = time_baseline(landing)
+            print(f"{activities:,}: baseline {baseline_seconds[activities]:.1f} s", flush=True)
             changed = incremental_landing(landing, activities)
             incremental = run_jobs("incremental (+1%)", changed, warehouse, exports)
         except RuntimeError as failure:
@@ -32,8 +39,18 @@ def main() -> None:
             raise SystemExit(1) from failure
         print(f"{activities:,}: incremental {incremental.wall_seconds:.1f} s", flush=True)
         results[activities] = (full, incremental)
-        REPORT.write_text(render_report(results) + notes)
+        REPORT.write_text(render_report(results, baseline_seconds) + notes)
     print(f"wrote {REPORT}")
+
+
+def time_baseline(landing) -> float:
+    """Seconds bench/baseline.sql takes on the same landing files, in a fresh DuckDB."""
+    connection = duckdb.connect()
+    try:
+        as_of = datetime.fromisoformat(AS_OF.replace("Z", "+00:00"))
+        return run_baseline(connection, landing, as_of).seconds
+    finally:
+        connection.close()
 
 
 if __name__ == "__main__":

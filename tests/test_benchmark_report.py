@@ -25,6 +25,16 @@ def test_targets_are_judged_from_the_measured_figures():
     assert "| full refresh at 10,000,000 / at 1,000,000 <= 12 | 15.0 | **not met** |" in report
 
 
+def test_the_baseline_ratio_is_judged_at_one_million():
+    report = render_report(
+        {1_000_000: _runs(20.0, 3.0, 2.0), 10_000_000: _runs(300.0, 90.0, 9.5)},
+        {1_000_000: 10.0, 10_000_000: 150.0},
+    )
+    assert "| 1,000,000 | 10.0 | 20.0 | 2.0 |" in report
+    assert "| 10,000,000 | 150.0 | 300.0 | 2.0 |" in report
+    assert "| full refresh / baseline at 1,000,000 <= 1.5 | 2.0 | **not met** |" in report
+
+
 def test_hand_written_notes_survive_a_rewrite(tmp_path, monkeypatch):
     report = tmp_path / "benchmarks.md"
     report.write_text("# Benchmarks\n\nold tables\n\n## Notes\n\nThe profile says X.\n")

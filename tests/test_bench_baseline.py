@@ -1,0 +1,81 @@
+"""The benchmark's baseline script (bench/baseline.sql) against the marts.
+
+The script is written without the dbt models, straight from KPI_SPEC, so agreement on the
+sample, the hand-made fixture and the mixed-id fixture is an independent check of
+mart_relationship_kpis, and keeps the benchmark's comparison honest (same numbers, so the
+time ratio compares like with like).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.baseline import run_baseline
+from tests.conftest import SAMPLE_AS_OF, BuiltWarehouse, materialize_everything
+
+REAL_IDS_DIR = Path(__file__).parent / "fixtures" / "real_ids"
+AS_OF = datetime.fromisoformat(SAMPLE_AS_OF.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def differences(built: BuiltWarehouse) -> dict[str, int]:
+    """Per baseline column, how many records the mart disagrees on (doubles to 1e-9)."""
+    connection = duckdb.connect()
+    try:
+        run = run_baseline(connection, built.landing_dir, AS_OF)
+        assert run.records > 0
+        connection.execute(f"attach '{built.warehouse}' as warehouse (read_only)")
+        mart_rows = connection.execute(
+            "select count(*) from warehouse.marts.mart_relationship_kpis"
+        ).fetchall()[0][0]
+        assert mart_rows == run.records
+        columns = [
+            name
+            for name, *_ in connection.execute("describe baseline_kpis").fetchall()
+            if name not in ("record_type", "record_id")
+        ]
+        found: dict[str, int] = {}
+        for column in columns:
+            (count,) = connection.execute(
+                f"""
+                select count(*)
+                from baseline_kpis as b
+                full join warehouse.marts.mart_relationship_kpis as m
+                    using (record_type, record_id)
+                where not (
+                    b.{column} is not distinct from m.{column}
+                    or abs(try_cast(b.{column} as double) - try_cast(m.{column} as double))
+                        <= 1e-9 * greatest(1, abs(try_cast(m.{column} as double)))
+                )
+                """
+            ).fetchall()[0]
+            if count:
+                found[column] = count
+        return found
+    finally:
+        connection.close()
+
+
+def test_baseline_equals_the_marts_on_the_sample(built_sample):
+    assert differences(built_sample) == {}
+
+
+def test_baseline_equals_the_marts_on_the_handmade_fixture(built_handmade):
+    assert differences(built_handmade) == {}
+
+
+def test_baseline_equals_the_marts_on_mixed_ids_and_encodings(tmp_path_factory):
+    landing = tmp_path_factory.mktemp("baseline_real_ids")
+    for path in REAL_IDS_DIR.glob("*.csv"):
+        shutil.copy(path, landing / path.name)
+    built = materialize_everything(landing, tmp_path_factory.mktemp("baseline_build"), SAMPLE_AS_OF)
+    assert differences(built) == {}
+
+
+def test_a_missing_table_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"baseline: no \w+\.parquet"):
+        run_baseline(duckdb.connect(), tmp_path, AS_OF)
