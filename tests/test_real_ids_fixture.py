@@ -125,3 +125,10 @@ def test_an_undecodable_index_is_counted_by_a_warning(real_ids_build):
     assert not decodes.passed
     assert decodes.severity == dg.AssetCheckSeverity.WARN
     assert decodes.metadata["dagster_dbt/failed_row_count"].value == 1
+
+
+def test_the_bench_baseline_script_agrees_on_mixed_ids_and_encodings(real_ids_build):
+    """bench/baseline.sql, written from KPI_SPEC without the models, gives the same KPIs."""
+    from tests.test_bench_baseline import differences
+
+    assert differences(real_ids_build) == {}
