@@ -279,22 +279,25 @@ customer_matches as (
     where parties.qualifies and parties.side = 'customer'
 ),
 
-team_matches as (
-    select distinct people.record_type, people.record_id, parties.activity_id
-    from b_parties as parties
-    inner join b_team_people as people on people.person_id = parties.party_id
-    where parties.qualifies and parties.side = 'team'
+-- Opportunities and leads also need one of their team people of interest in the activity,
+-- checked from the customer matches (an owner takes part in far more activities).
+team_confirmed as (
+    select distinct customer_matches.*
+    from customer_matches
+    inner join b_parties as parties
+        on parties.activity_id = customer_matches.activity_id
+        and parties.qualifies and parties.side = 'team'
+    inner join b_team_people as people
+        on people.record_type = customer_matches.record_type
+        and people.record_id = customer_matches.record_id
+        and people.person_id = parties.party_id
+    where customer_matches.record_type in ('opportunity', 'lead')
 ),
 
 participants as (
-    select customer_matches.*
-    from customer_matches
-    left join team_matches
-        on team_matches.record_type = customer_matches.record_type
-        and team_matches.record_id = customer_matches.record_id
-        and team_matches.activity_id = customer_matches.activity_id
-    where customer_matches.record_type in ('contact', 'account')
-        or team_matches.activity_id is not null
+    select * from customer_matches where record_type in ('contact', 'account')
+    union all
+    select * from team_confirmed
 )
 
 select * from regarding
