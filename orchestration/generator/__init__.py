@@ -17,16 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .activities import (
-    UNRESOLVED,
-    People,
-    build_appointments,
-    build_contexts,
-    build_emails,
-    build_phonecalls,
-)
+from .contexts import build_contexts
+from .emails import build_emails
 from .entities import Sizes, build_entities
+from .meetings_and_calls import build_appointments, build_phonecalls
 from .output import FORMATS, ChunkPipeline
+from .parties import UNRESOLVED
+from .people import People
 from .tables import (
     ENGAGEMENT_COLUMN,
     appointment_chunk,

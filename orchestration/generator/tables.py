@@ -15,16 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import vocabulary as vocab
-from .activities import (
-    KIND_NAMES,
-    PARTY_TYPE_NAMES,
-    UNRESOLVED,
-    Appointments,
-    Contexts,
-    Emails,
-    Parties,
-    PhoneCalls,
-)
+from .contexts import KIND_NAMES, Contexts
+from .emails import Emails
 from .entities import RECORD_CONTACT, RECORD_OPPORTUNITY, Entities
 from .ids import (
     framed_guid_chars,
@@ -35,6 +27,8 @@ from .ids import (
     strings_from_chars,
     uniform,
 )
+from .meetings_and_calls import Appointments, PhoneCalls
+from .parties import PARTY_TYPE_NAMES, UNRESOLVED, Parties
 from .sampling import NULL
 
 ENGAGEMENT_COLUMN = "generator_engagement_profile"
