@@ -10,7 +10,8 @@ import pyarrow.compute as pc
 
 from . import vocabulary as vocab
 from .arrow_arrays import booleans, dates, integers, join_text, take_or_null, timestamps, word_array
-from .entities import RECORD_CONTACT, RECORD_OPPORTUNITY, Entities
+from .connections import RECORD_CONTACT, RECORD_OPPORTUNITY
+from .entities import Entities
 from .ids import guid_array
 from .spelling import Spelled
 
