@@ -20,10 +20,11 @@ from orchestration.defs.extract import build_extract_asset
 from orchestration.defs.resources import RunSettingsResource, connect_warehouse
 from orchestration.settings import Settings, parse_allow_empty_tables, parse_landing_encoding
 from orchestration.sources import landing_encoding
-from orchestration.sources.files import LandingDataError, find_landing_files
+from orchestration.sources.files import find_landing_files
 from orchestration.sources.landing import load_landing_files
 from orchestration.sources.landing_encoding import transcode_to_utf8
 from orchestration.sources.landing_staging import escape_glob
+from orchestration.sources.raw_load_errors import LandingDataError
 
 USER_COLUMNS = list(TABLES["systemuser"].columns)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import TableContract
-from orchestration.sources.files import CSV, PARQUET, LandingDataError, LandingFiles
+from orchestration.sources.files import CSV, PARQUET, LandingFiles
 from orchestration.sources.landing_encoding import (
     DEFAULT_ENCODING,
     ReadPlan,
@@ -36,7 +36,7 @@ from orchestration.sources.landing_staging import (
     escape_glob,
     stage_landing_files,
 )
-from orchestration.sources.raw_load_errors import first_line, where_text
+from orchestration.sources.raw_load_errors import LandingDataError, first_line, where_text
 from orchestration.sources.raw_loader import LoadResult, load_raw_table
 from orchestration.sources.raw_sql import quote_literal
 

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.sources.files import CSV, LandingDataError, LandingFiles
-from orchestration.sources.raw_load_errors import where_text
+from orchestration.sources.files import CSV, LandingFiles
+from orchestration.sources.raw_load_errors import LandingDataError, where_text
 
 __all__ = [
     "DEFAULT_ENCODING",
