@@ -4,9 +4,9 @@ A table lands as exactly one of `<table>.csv`, `<table>.parquet` or a folder `<t
 `.csv` or `.parquet` parts. A folder that holds `_delta_log/` is a Delta Lake table: its
 files are the ones its latest version names (read with the `deltalake` package), never
 every Parquet file on disk, because files removed by DELETE, MERGE or OPTIMIZE stay there
-until VACUUM. Finding the files is kept apart from reading them so that the rules (which
-names count, what is ambiguous) can be tested without DuckDB, and so that the asset can
-report the files it loaded even when the load fails.
+until VACUUM. Finding the files is kept apart from reading them (landing.py) so that the
+rules (which names count, what is ambiguous) can be tested without a warehouse, and so
+that the asset can report the files it loaded even when the load fails.
 """
 
 from __future__ import annotations
