@@ -32,8 +32,9 @@ from orchestration.generator.output import ARROW_TYPES
 from orchestration.settings import Settings
 from orchestration.sources import dataverse as dv
 from orchestration.sources.dataverse.redaction import secret_forms
-from orchestration.sources.files import LandingDataError, find_landing_files
+from orchestration.sources.files import find_landing_files
 from orchestration.sources.landing import load_landing_files
+from orchestration.sources.raw_load_errors import LandingDataError
 from orchestration.sources.state import read_delta_link
 from tests.conftest import SAMPLE_AS_OF, iter_marts, materialize_everything
 from tests.dataverse_server import FakeDataverse, Fault, read_generated

@@ -19,8 +19,10 @@ from orchestration.contract import TABLES
 from orchestration.defs.extract import build_extract_asset, defs, extract_assets
 from orchestration.defs.resources import RunSettingsResource, connect_warehouse
 from orchestration.settings import parse_raw_parquet_dir
-from orchestration.sources.files import LandingDataError, find_landing_files
-from orchestration.sources.landing import csv_line_of_record, load_landing_files
+from orchestration.sources.files import find_landing_files
+from orchestration.sources.landing import load_landing_files
+from orchestration.sources.landing_staging import csv_line_of_record
+from orchestration.sources.raw_load_errors import LandingDataError
 from orchestration.sources.raw_loader import column_expressions, load_raw_table
 
 _DEFAULTS = {

@@ -19,9 +19,12 @@ from orchestration.contract import TABLES
 from orchestration.defs.extract import build_extract_asset
 from orchestration.defs.resources import RunSettingsResource, connect_warehouse
 from orchestration.settings import Settings, parse_allow_empty_tables, parse_landing_encoding
-from orchestration.sources import landing as landing_module
-from orchestration.sources.files import LandingDataError, find_landing_files
-from orchestration.sources.landing import escape_glob, load_landing_files, transcode_to_utf8
+from orchestration.sources import landing_encoding
+from orchestration.sources.files import find_landing_files
+from orchestration.sources.landing import load_landing_files
+from orchestration.sources.landing_encoding import transcode_to_utf8
+from orchestration.sources.landing_staging import escape_glob
+from orchestration.sources.raw_load_errors import LandingDataError
 
 USER_COLUMNS = list(TABLES["systemuser"].columns)
 
@@ -229,7 +232,7 @@ def test_a_byte_the_declared_encoding_lacks_names_its_line(
     landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """0x81 is undefined in cp1252; tiny chunks check the line count across chunk edges."""
-    monkeypatch.setattr(landing_module, "_CHUNK_BYTES", 7)
+    monkeypatch.setattr(landing_encoding, "_CHUNK_BYTES", 7)
     path = write_csv(landing / "systemuser.csv", [user("u1"), user("u2"), user("u3", "BAD")])
     path.write_bytes(path.read_bytes().replace(b"BAD", b"B\x81D"))
 

@@ -23,8 +23,9 @@ from orchestration.contract import TABLES
 from orchestration.defs.extract import build_extract_asset
 from orchestration.defs.resources import RunSettingsResource
 from orchestration.generator import generate
-from orchestration.sources.files import LandingDataError, find_landing_files
+from orchestration.sources.files import find_landing_files
 from orchestration.sources.landing import load_landing_files
+from orchestration.sources.raw_load_errors import LandingDataError
 from orchestration.sources.synapse_link import load_synapse_link_table, read_model
 
 SYSTEM_COLUMNS = ["Id", "SinkCreatedOn", "SinkModifiedOn"]

@@ -29,8 +29,9 @@ from orchestration.defs.resources import (
 )
 from orchestration.settings import Settings
 from orchestration.sources import dataverse
-from orchestration.sources.files import LandingDataError, find_landing_files
+from orchestration.sources.files import find_landing_files
 from orchestration.sources.landing import load_landing_files
+from orchestration.sources.raw_load_errors import LandingDataError
 from orchestration.sources.raw_loader import RAW_SCHEMA, LoadResult
 from orchestration.sources.raw_parquet import raw_parquet_path, write_raw_parquet
 from orchestration.sources.raw_swap import drop_staged_tables, staged_name, swap_staged_tables

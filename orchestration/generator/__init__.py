@@ -4,9 +4,11 @@
 years of history ending at `end_date` plus scheduled activities up to 45 days after it.
 Output is a pure function of (activities, seed, end_date): reruns are byte-identical.
 
-The data is built as numpy arrays of codes, indexes and epoch seconds (entities.py,
-activities.py) and spelled out as Arrow strings only while writing (tables.py), chunk by
-chunk, so ten million activities fit in a few GiB.
+The data is built as numpy arrays of codes, indexes and epoch seconds (the model:
+entities.py, contexts.py, emails.py, meetings_and_calls.py, parties.py) and spelled out as
+Arrow strings only while writing (spelling.py, entity_tables.py, activity_tables.py,
+party_table.py; output.py writes), chunk by chunk, so ten million activities fit in a few
+GiB.
 """
 
 from __future__ import annotations
@@ -17,26 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .activities import (
-    UNRESOLVED,
-    People,
-    build_appointments,
-    build_contexts,
-    build_emails,
-    build_phonecalls,
-)
+from .activity_tables import appointment_chunk, email_chunk, phonecall_chunk
+from .contexts import build_contexts
+from .emails import build_emails
 from .entities import Sizes, build_entities
-from .output import FORMATS, ChunkPipeline
-from .tables import (
-    ENGAGEMENT_COLUMN,
-    appointment_chunk,
-    chunks,
-    email_chunk,
-    entity_tables,
-    party_chunk,
-    phonecall_chunk,
-    spell,
-)
+from .entity_tables import ENGAGEMENT_COLUMN, entity_tables
+from .meetings_and_calls import build_appointments, build_phonecalls
+from .output import FORMATS, ChunkPipeline, chunks
+from .parties import UNRESOLVED
+from .party_table import party_chunk
+from .people import People
+from .spelling import spell
 
 __all__ = ["ENGAGEMENT_COLUMN", "FORMATS", "MIN_ACTIVITIES", "generate", "parse_end_date"]
 

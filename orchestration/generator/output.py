@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -175,3 +175,11 @@ class ChunkPipeline:
         finally:
             rows = writer.close()
         return rows
+
+
+def chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
+    """Row ranges of at most `size` rows; one empty range for an empty table."""
+    if total == 0:
+        yield 0, 0
+    for lo in range(0, total, size):
+        yield lo, min(lo + size, total)

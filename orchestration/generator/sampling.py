@@ -1,4 +1,4 @@
-"""Vectorised sampling helpers shared by the entity and activity models."""
+"""Vectorised sampling helpers and time units shared by the entity and activity models."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ MINUTE = 60
 HOUR = 3_600
 DAY = 86_400
 NULL = np.iinfo(np.int64).min  # null marker in integer (time, count, index) arrays
+HISTORY_DAYS = 730  # history: the two years before end-date
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,13 @@ class Groups:
 
 def lognormal_int(rng: np.random.Generator, median: float, sigma: float, size) -> np.ndarray:
     return np.rint(rng.lognormal(np.log(median), sigma, size)).astype(np.int64)
+
+
+def dates_between(rng: np.random.Generator, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """A uniform instant (epoch seconds) in [low, high) per row; low where high <= low."""
+    low = np.asarray(low, dtype=np.int64)
+    high = np.maximum(np.asarray(high, dtype=np.int64), low)
+    return low + (rng.random(low.size) * (high - low)).astype(np.int64)
 
 
 def weighted_choice(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:

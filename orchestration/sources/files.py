@@ -4,15 +4,17 @@ A table lands as exactly one of `<table>.csv`, `<table>.parquet` or a folder `<t
 `.csv` or `.parquet` parts. A folder that holds `_delta_log/` is a Delta Lake table: its
 files are the ones its latest version names (read with the `deltalake` package), never
 every Parquet file on disk, because files removed by DELETE, MERGE or OPTIMIZE stay there
-until VACUUM. Finding the files is kept apart from reading them so that the rules (which
-names count, what is ambiguous) can be tested without DuckDB, and so that the asset can
-report the files it loaded even when the load fails.
+until VACUUM. Finding the files is kept apart from reading them (landing.py) so that the
+rules (which names count, what is ambiguous) can be tested without a warehouse, and so
+that the asset can report the files it loaded even when the load fails.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from orchestration.sources.raw_load_errors import LandingDataError
 
 CSV = "csv"
 PARQUET = "parquet"
@@ -21,32 +23,6 @@ DELTA_LOG = "_delta_log"
 # inside a file, column mapping renames the files' physical columns.
 _UNSUPPORTED_DELTA_FEATURES = ("deletionVectors", "columnMapping")
 _FORMAT_BY_SUFFIX = {".csv": CSV, ".parquet": PARQUET}
-
-
-class LandingDataError(ValueError):
-    """Bad landing input: missing or ambiguous files, missing columns, bad values, bad keys.
-
-    Every message starts with `raw load failed:` and names the table and, where one
-    applies, the file, column and row, so an operator can fix the input without reading
-    code. The attributes carry the same facts for run metadata and tests.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        table: str,
-        file: str | None = None,
-        column: str | None = None,
-        row: str | None = None,
-        value: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.table = table
-        self.file = file
-        self.column = column
-        self.row = row
-        self.value = value
 
 
 @dataclass(frozen=True)

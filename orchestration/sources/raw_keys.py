@@ -11,8 +11,7 @@ from collections.abc import Callable, Sequence
 import duckdb
 
 from orchestration.contract import TableContract
-from orchestration.sources.files import LandingDataError
-from orchestration.sources.raw_load_errors import raise_duplicate, where_text
+from orchestration.sources.raw_load_errors import LandingDataError, raise_duplicate, where_text
 from orchestration.sources.raw_sql import SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN, quote_identifier
 
 # Columns with which landing tools mark a row deleted in the CRM (see `drop_flagged_deleted`):

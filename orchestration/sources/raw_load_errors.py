@@ -1,7 +1,7 @@
 """Error texts of the raw load: where a bad value, an unreadable file or a bad key is.
 
 Every message starts "raw load failed: table '<t>', file '<f>', column '<c>', <row>"
-(orchestration.sources.files.LandingDataError carries the same parts as fields), so a
+(LandingDataError, the error of every source, carries the same parts as fields), so a
 person can open the file at that row. `describe(file, row)` words a position: "line 17"
 for CSV, "record 12 of the response (page 1)" for the Web API, else "row <n>".
 """
@@ -14,9 +14,34 @@ from collections.abc import Callable, Sequence
 import duckdb
 
 from orchestration.contract import TableContract
-from orchestration.sources.files import LandingDataError
 from orchestration.sources.raw_conversions import NOT_A, ColumnExpressions
 from orchestration.sources.raw_sql import SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN, quote_identifier
+
+
+class LandingDataError(ValueError):
+    """Bad landing input: missing or ambiguous files, missing columns, bad values, bad keys.
+
+    Every message starts with `raw load failed:` and names the table and, where one
+    applies, the file, column and row, so an operator can fix the input without reading
+    code. The attributes carry the same facts for run metadata and tests.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table: str,
+        file: str | None = None,
+        column: str | None = None,
+        row: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.table = table
+        self.file = file
+        self.column = column
+        self.row = row
+        self.value = value
 
 
 def default_describe_row(source_file: str, row: int) -> str:

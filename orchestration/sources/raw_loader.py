@@ -48,10 +48,10 @@ from dataclasses import dataclass
 import duckdb
 
 from orchestration.contract import TableContract
-from orchestration.sources.files import LandingDataError
 from orchestration.sources.raw_conversions import SQL_TYPE, ColumnExpressions, column_expressions
 from orchestration.sources.raw_keys import DELETED_FLAG_COLUMNS, check_keys, drop_flagged_deleted
 from orchestration.sources.raw_load_errors import (
+    LandingDataError,
     default_describe_row,
     raise_bad_values,
     where_text,

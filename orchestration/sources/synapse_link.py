@@ -46,8 +46,8 @@ import duckdb
 
 from orchestration.contract import TableContract
 from orchestration.sources.dataverse.schema import LOOKUP_TYPE_COLUMNS
-from orchestration.sources.files import LandingDataError
-from orchestration.sources.landing import escape_glob
+from orchestration.sources.landing_staging import escape_glob
+from orchestration.sources.raw_load_errors import LandingDataError
 from orchestration.sources.raw_loader import LoadResult, load_raw_table
 from orchestration.sources.raw_sql import (
     SOURCE_FILE_COLUMN,

@@ -21,7 +21,7 @@ from orchestration.sources.dataverse.merge import latest_changes
 from orchestration.sources.dataverse.redaction import Redactor
 from orchestration.sources.dataverse.schema import EntitySpec
 from orchestration.sources.dataverse.spool import Read, Spool
-from orchestration.sources.files import LandingDataError
+from orchestration.sources.raw_load_errors import LandingDataError
 from orchestration.sources.raw_loader import LoadResult, load_raw_table
 from orchestration.sources.state import (
     DeltaLink,
