@@ -6,5 +6,6 @@
 - `bi_file`: relationship_marts.duckdb for BI, copied inside DuckDB (attach, create table
   as select), with the marts' descriptions as comments.
 - `data_dictionary`: mart and column descriptions read from dbt's manifest.
+- `docs_site`: the one-file dbt docs site of `make docs`, refused if it would reach the web.
 - `export_set`: a set written aside and published at once through the `current` symlink.
 """
