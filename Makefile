@@ -11,7 +11,7 @@ SAMPLE_ACTIVITIES ?= 50000
 SAMPLE_SEED ?= 42
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-.PHONY: setup sample run test dev bench lint clean
+.PHONY: setup sample run test dev bench lint docs clean
 
 ## Environment: a venv with the exact pins of constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -57,6 +57,23 @@ lint: setup
 	$(BIN)/ruff check orchestration tests bench
 	$(BIN)/ruff format --check orchestration tests bench
 	RA_WAREHOUSE=:memory: $(BIN)/sqlfluff lint dbt_project/models sql_tests --processes 2
+
+## The dbt docs site, one offline HTML file: $RA_EXPORT_DIR/docs/index.html (default
+## exports/docs/). The catalog (column types) comes from the warehouse when it exists
+## (RA_WAREHOUSE, default warehouse/relationship_analytics.duckdb; not while a run writes it:
+## DuckDB's lock), else the site has descriptions and lineage only (--empty-catalog).
+## Usage tracking off: with it on, dbt's page injects a tracker script from a CDN.
+DOCS_WAREHOUSE := $(abspath $(or $(RA_WAREHOUSE),warehouse/relationship_analytics.duckdb))
+DOCS_DIR := $(abspath $(or $(RA_EXPORT_DIR),exports))/docs
+docs: setup
+	@if [ -f "$(DOCS_WAREHOUSE)" ]; then warehouse="$(DOCS_WAREHOUSE)"; catalog=""; \
+	else echo "No warehouse at $(DOCS_WAREHOUSE): the site gets no catalog (column types)."; \
+		warehouse=":memory:"; catalog="--empty-catalog"; fi; \
+	cd dbt_project && $(BIN)/dbt --no-send-anonymous-usage-stats --quiet docs generate \
+		--profiles-dir . --static $$catalog --target-path target/docs \
+		--vars "{\"warehouse_path\": \"$$warehouse\"}"
+	$(BIN)/python -m orchestration.publishing.docs_site \
+		dbt_project/target/docs/static_index.html "$(DOCS_DIR)"
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs

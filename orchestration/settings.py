@@ -18,6 +18,9 @@ RA_ALLOW_EMPTY_TABLES  tables a run may empty (comma-separated names, or `all`);
 
 RA_DUCKDB_MEMORY_LIMIT  DuckDB's memory cap for every step and for dbt (default 6GB)
 
+RA_EXPORT_CSV_MAX_ROWS  a mart with more rows gets no CSV file, only Parquet and its table
+                        in the BI file (default 1000000; 0: no CSV at all)
+
 RA_RAW_PARQUET_DIR  a local folder; when set, each extract asset also writes its raw.<table>
                     as Parquet to <folder>/<table>/, the input of the dbt `spark` target.
                     Unset (default): nothing is written, a DuckDB-only run pays nothing.
@@ -51,6 +54,10 @@ SOURCES = ("files", "dataverse", "synapse_link")
 # DuckDB's memory cap for every step, the same value dbt's profile gets (defs/dbt.py).
 DUCKDB_MEMORY_LIMIT_VARIABLE = "RA_DUCKDB_MEMORY_LIMIT"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "6GB"
+# Marts with more rows get no CSV (publishing/export_files.csv_skip_reason): a spreadsheet
+# stops at 1,048,576 rows, and writing a 45-million-row CSV costs minutes nobody uses.
+CSV_MAX_ROWS_VARIABLE = "RA_EXPORT_CSV_MAX_ROWS"
+DEFAULT_CSV_MAX_ROWS = 1_000_000
 
 
 def parse_as_of(text: str | None, now: datetime | None = None) -> datetime:
@@ -94,6 +101,23 @@ def parse_raw_parquet_dir(text: str | None) -> Path | None:
             "Copy that folder to the cluster and give the cluster's dbt run the URI."
         )
     return Path(text).resolve()
+
+
+def parse_csv_max_rows(text: str | None) -> int:
+    """RA_EXPORT_CSV_MAX_ROWS as a whole number of rows >= 0 (unset: 1,000,000).
+
+    Digits with optional `_` or `,` separators (`1_000_000`, `1,000,000`); anything else, a
+    negative number included, raises ValueError naming the variable.
+    """
+    cleaned = (text or "").strip().replace("_", "").replace(",", "")
+    if not cleaned:
+        return DEFAULT_CSV_MAX_ROWS
+    if not cleaned.isdigit():
+        raise ValueError(
+            f"{CSV_MAX_ROWS_VARIABLE}={text!r} is not a whole number of rows >= 0, e.g. "
+            f"1000000 (marts with more rows are exported as Parquet only; 0: no CSV at all)"
+        )
+    return int(cleaned)
 
 
 def parse_landing_encoding(text: str | None) -> str:
@@ -140,6 +164,7 @@ class Settings:
     landing_encoding: str = "utf-8"
     allow_empty_tables: frozenset[str] = frozenset()
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    export_csv_max_rows: int = DEFAULT_CSV_MAX_ROWS
     dataverse_url: str | None = None
     dataverse_tenant_id: str | None = None
     dataverse_client_id: str | None = None
@@ -163,6 +188,7 @@ class Settings:
             allow_empty_tables=parse_allow_empty_tables(env.get("RA_ALLOW_EMPTY_TABLES")),
             duckdb_memory_limit=_text(env.get(DUCKDB_MEMORY_LIMIT_VARIABLE))
             or DEFAULT_DUCKDB_MEMORY_LIMIT,
+            export_csv_max_rows=parse_csv_max_rows(env.get(CSV_MAX_ROWS_VARIABLE)),
             dataverse_url=_text(env.get("RA_DATAVERSE_URL")),
             dataverse_tenant_id=_text(env.get("RA_DATAVERSE_TENANT_ID")),
             dataverse_client_id=_text(env.get("RA_DATAVERSE_CLIENT_ID")),

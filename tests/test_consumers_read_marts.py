@@ -8,6 +8,7 @@ orchestration/dashboards/ and fails on any such table reference, naming file and
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -74,3 +75,65 @@ def test_notebooks_and_dashboards_read_marts_only():
     assert non_mart_references(sources) == [], (
         "consumers must read marts only (marts.mart_*): move what they need into a mart"
     )
+
+
+# --- dbt exposures name exactly the marts each consumer reads ---------------------------
+
+MART_REFERENCE = re.compile(r"\bmarts\.(mart_\w+)\b", re.IGNORECASE)
+
+
+def marts_read(sources: dict[str, str], consumer_path: str) -> set[str]:
+    """Marts named `marts.<mart>` in the code of one consumer: a notebook's code cells, or
+    every module of a folder (keys of `sources` start with the path)."""
+    return {
+        match.group(1).lower()
+        for where, code in sources.items()
+        if where == consumer_path
+        or where.startswith(f"{consumer_path}/")
+        or where.startswith(f"{consumer_path}[")
+        for match in MART_REFERENCE.finditer(code)
+    }
+
+
+def test_marts_read_finds_each_mart_of_one_consumer_only():
+    sources = {
+        "notebooks/a.ipynb[cell 1]": "select * from marts.mart_records join marts.MART_USERS",
+        "notebooks/a.ipynb[cell 2]": "from marts.mart_records as records",
+        "notebooks/ab.ipynb[cell 1]": "select * from marts.mart_top_contacts",
+        "orchestration/dashboards/data.py": "from marts.mart_relationship_kpis as kpis",
+    }
+    assert marts_read(sources, "notebooks/a.ipynb") == {"mart_records", "mart_users"}
+    assert marts_read(sources, "orchestration/dashboards") == {"mart_relationship_kpis"}
+
+
+def test_dbt_exposures_ref_exactly_the_marts_each_consumer_reads():
+    """models/marts/_marts__exposures.yml against the SQL the consumers run: a mart read but
+    not declared (or declared but no longer read) fails, naming the exposure."""
+    manifest = json.loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    marts = {
+        node["name"]
+        for node in nodes.values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+    }
+    exposures = {exposure["name"]: exposure for exposure in manifest["exposures"].values()}
+    refs = {
+        name: {nodes[unique_id]["name"] for unique_id in exposure["depends_on"]["nodes"]}
+        for name, exposure in exposures.items()
+    }
+    sources = consumer_sources()
+    notebooks = {where.split("[")[0] for where in sources if where.startswith("notebooks/")}
+    read_by = {
+        name: marts_read(sources, exposure["config"]["meta"]["consumer_path"])
+        for name, exposure in exposures.items()
+        if "consumer_path" in exposure["config"].get("meta", {})
+    }
+    # Every notebook and the dashboards are declared; the BI file holds every mart.
+    assert {exposure["config"]["meta"].get("consumer_path") for exposure in exposures.values()} >= {
+        *notebooks,
+        "orchestration/dashboards",
+    }
+    assert refs.pop("bi_file") == marts
+    assert refs == read_by
+    assert read_by["customer_response_times_notebook"] == {"mart_records", "mart_relationship_kpis"}
+    assert all(exposure["owner"]["email"] for exposure in exposures.values())

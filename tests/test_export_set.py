@@ -16,14 +16,10 @@ import pytest
 
 from orchestration.defs.dbt import dbt_project
 from orchestration.defs.resources import RunSettingsResource, check_run_settings
-from orchestration.publishing.export_files import (
-    BI_DATABASE,
-    export_mart,
-    mart_keys,
-    order_by_key,
-    write_bi_database,
-)
+from orchestration.publishing.bi_file import BI_DATABASE, write_bi_database
+from orchestration.publishing.export_files import export_mart, mart_keys, order_by_key
 from orchestration.publishing.export_set import CURRENT_LINK, PUBLISHED_NAMES, publish, staged_set
+from orchestration.settings import parse_csv_max_rows
 from tests.conftest import HANDMADE_DIR, SAMPLE_AS_OF, pipeline_environment
 
 # --- CSV formula neutralisation and key order, on hand-made values ------------------------
@@ -80,6 +76,45 @@ def test_parquet_and_the_bi_file_keep_every_value_exactly_in_key_order(
         assert parquet.fetchall() == expected
     with duckdb.connect(str(out / BI_DATABASE), read_only=True) as bi:
         assert bi.execute("select * from marts.mart_people").fetchall() == expected
+
+
+def test_a_mart_over_the_csv_bound_gets_parquet_only_and_the_manifest_says_why(
+    people_warehouse: Path, tmp_path: Path
+):
+    """RA_EXPORT_CSV_MAX_ROWS: mart_people has 5 rows; a bound of 4 skips its CSV."""
+    marts = tmp_path / "out" / "marts"
+    with duckdb.connect(str(people_warehouse), read_only=True) as connection:
+        at_bound = export_mart(connection, "mart_people", marts, ("person_id",), csv_max_rows=5)
+        assert at_bound["files"] == {
+            "parquet": "marts/mart_people.parquet",
+            "csv": "marts/mart_people.csv",
+        }
+        assert "csv_skipped" not in at_bound
+        assert (marts / "mart_people.csv").exists()
+        over = export_mart(connection, "mart_people", marts, ("person_id",), csv_max_rows=4)
+    assert over["files"] == {"parquet": "marts/mart_people.parquet"}
+    assert over["csv_skipped"] == "rows > bound (5 > RA_EXPORT_CSV_MAX_ROWS=4)"
+    assert over["row_count"] == 5
+    # The CSV written by the export before is gone, not left stale beside the new Parquet.
+    assert sorted(path.name for path in marts.iterdir()) == ["mart_people.parquet"]
+    with duckdb.connect() as reader:
+        parquet = reader.execute(f"select count(*) from '{marts / 'mart_people.parquet'}'")
+        assert parquet.fetchone()[0] == 5
+
+
+def test_the_csv_bound_is_a_checked_setting():
+    assert parse_csv_max_rows(None) == 1_000_000
+    assert parse_csv_max_rows(" 1_000 ") == 1000
+    assert parse_csv_max_rows("2,500") == 2500
+    assert parse_csv_max_rows("0") == 0  # no CSV at all
+    for bad in ("-1", "ten", "1e6"):
+        with pytest.raises(ValueError, match=f"RA_EXPORT_CSV_MAX_ROWS='{bad}' is not a whole"):
+            parse_csv_max_rows(bad)
+    environ = {"RA_EXPORT_CSV_MAX_ROWS": "250"}
+    assert check_run_settings(environ=environ).export_csv_max_rows == 250
+    resource = RunSettingsResource(export_csv_max_rows=-3)
+    with pytest.raises(ValueError, match="RA_EXPORT_CSV_MAX_ROWS='-3'"):
+        check_run_settings(environ=resource.environment({}))
 
 
 def test_order_is_the_key_then_every_other_column():

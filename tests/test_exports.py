@@ -10,13 +10,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.defs.dbt import dbt_project
 from orchestration.publishing import export_files as exports
+from orchestration.publishing.bi_file import BI_DATABASE, write_bi_database
+from orchestration.publishing.data_dictionary import mart_descriptions
 from orchestration.publishing.export_files import (
-    BI_DATABASE,
     csv_safe_select,
     existing_marts,
     export_mart,
-    write_bi_database,
     write_manifest,
 )
 
@@ -32,16 +33,24 @@ def mart_names(warehouse: Path) -> list[str]:
         ]
 
 
+def dbt_descriptions() -> dict:
+    return mart_descriptions(json.loads(dbt_project.manifest_path.read_text()))
+
+
 def export_all(warehouse: Path, export_dir: Path) -> dict:
-    """What the mart_exports asset does, without Dagster."""
+    """What the exports asset does, without Dagster (no CSV bound, descriptions from dbt)."""
     marts = mart_names(warehouse)
+    descriptions = dbt_descriptions()
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert existing_marts(connection, [*marts, "mart_not_built"]) == marts
-        entries = [export_mart(connection, mart, export_dir / "marts") for mart in marts]
+        entries = [
+            export_mart(connection, mart, export_dir / "marts", description=descriptions[mart])
+            for mart in marts
+        ]
         as_of = connection.execute(
             "select cast(max(kpis_as_of) as varchar) from marts.mart_relationship_kpis"
         ).fetchone()[0]
-    bi_database = write_bi_database(warehouse, export_dir, marts, as_of)
+    bi_database = write_bi_database(warehouse, export_dir, marts, as_of, None, descriptions)
     write_manifest(export_dir, entries, as_of, bi_database)
     return json.loads((export_dir / "manifest.json").read_text())
 
@@ -113,6 +122,36 @@ def test_manifest_names_columns_types_row_counts_and_the_as_of(
     assert kpis["as_of"] == as_of
 
 
+def test_manifest_and_bi_file_describe_every_mart_and_column_as_dbt_does(exported: Path):
+    """The data dictionary travels: dbt's descriptions in manifest.json and as comments."""
+    descriptions = dbt_descriptions()
+    manifest = json.loads((exported / "manifest.json").read_text())
+    with duckdb.connect(str(exported / BI_DATABASE), read_only=True) as bi:
+        tables = dict(
+            bi.execute(
+                "select table_name, comment from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        )
+        for entry in manifest["marts"]:
+            expected = descriptions[entry["mart"]]
+            assert entry["description"] == expected.description != ""
+            assert tables[entry["mart"]] == expected.description
+            comments = dict(
+                bi.execute(
+                    "select column_name, comment from duckdb_columns() "
+                    "where schema_name = 'marts' and table_name = ?",
+                    [entry["mart"]],
+                ).fetchall()
+            )
+            for column in entry["columns"]:
+                assert column["description"] == expected.columns[column["name"]], column
+                assert comments[column["name"]] == column["description"]
+    kpis = next(entry for entry in manifest["marts"] if entry["mart"] == "mart_relationship_kpis")
+    emails_sent = next(column for column in kpis["columns"] if column["name"] == "emails_sent")
+    assert emails_sent["type"] == "BIGINT"
+    assert emails_sent["description"].startswith("Completed linked emails initiated by the team")
+
+
 def test_the_duckdb_file_for_bi_holds_every_mart_and_opens_read_only(
     built_warehouse: Path, exported: Path
 ):
@@ -181,6 +220,7 @@ def test_dagster_assets_export_marts_then_dashboards(
     monkeypatch.setenv("RA_EXPORT_DIR", str(tmp_path))
     monkeypatch.setenv("RA_DASHBOARD_TOP_N", "2")
     monkeypatch.setenv("RA_DASHBOARD_BUSINESS_UNITS", "all")
+    monkeypatch.setenv("RA_EXPORT_CSV_MAX_ROWS", "50")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
     result = dg.materialize([exports_step], resources={"run_settings": RunSettingsResource()})
@@ -191,6 +231,19 @@ def test_dagster_assets_export_marts_then_dashboards(
     }
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert {entry["mart"] for entry in manifest["marts"]} <= set(mart_names(built_warehouse))
+    # RA_EXPORT_CSV_MAX_ROWS=50: the 3 health bands get a CSV, the KPIs (a row per record)
+    # Parquet only, and the manifest says why.
+    entries = {entry["mart"]: entry for entry in manifest["marts"]}
+    assert entries["mart_health_state_bands"]["row_count"] == 3
+    assert "csv" in entries["mart_health_state_bands"]["files"]
+    kpis = entries["mart_relationship_kpis"]
+    assert kpis["row_count"] > 50
+    assert kpis["files"] == {"parquet": "marts/mart_relationship_kpis.parquet"}
+    assert kpis["csv_skipped"] == f"rows > bound ({kpis['row_count']} > RA_EXPORT_CSV_MAX_ROWS=50)"
+    assert not (tmp_path / "marts" / "mart_relationship_kpis.csv").exists()
+    assert all(
+        ("csv" in entry["files"]) == (entry["row_count"] <= 50) for entry in entries.values()
+    )
     assert (tmp_path / BI_DATABASE).exists()
     site = json.loads((tmp_path / "dashboards" / "manifest.json").read_text())
     assert site["top_n"] == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from orchestration.contract import TABLES
 from orchestration.definitions import defs
-from orchestration.defs.dbt import relationship_dbt_models, weekly_dbt_models
+from orchestration.defs.dbt import mart_model_names, relationship_dbt_models, weekly_dbt_models
 from orchestration.defs.resources import WAREHOUSE_POOL
 from orchestration.defs.sensors import changed_files, landing_files_sensor, landing_fingerprint
 from orchestration.settings import REPO_ROOT
@@ -170,6 +171,32 @@ def test_every_warehouse_writer_and_the_exports_are_in_the_duckdb_pool():
     exports_step = next(a for a in steps if a.node_def.name == "exports")
     assert keys_of(exports_step) == {"exports/marts", "exports/dashboards"}
     assert not exports_step.can_subset  # marts and dashboards are published together
+
+
+def test_the_exports_depend_on_the_marts_their_consumers_read():
+    """Lineage from the dbt exposures: the dashboards on the marts orchestration/dashboards/
+    data.py queries (the weekly similar-won ones included), the mart files and BI file on
+    every mart in models/marts; neither on staging nor on each other."""
+    graph = defs.resolve_asset_graph()
+    data_py = (REPO_ROOT / "orchestration" / "dashboards" / "data.py").read_text()
+    read_by_dashboards = {f"marts/{name}" for name in re.findall(r"\bmarts\.(mart_\w+)", data_py)}
+    every_mart = {f"marts/{name}" for name in mart_model_names()}
+    parents = {
+        name: {key.to_user_string() for key in graph.get(key).parent_keys}
+        for name, key in (
+            ("exports/dashboards", dg.AssetKey(["exports", "dashboards"])),
+            ("exports/marts", dg.AssetKey(["exports", "marts"])),
+        )
+    }
+    assert {"marts/mart_relationship_kpis", "marts/mart_records", *WEEKLY_MARTS} <= (
+        read_by_dashboards
+    )
+    assert parents["exports/dashboards"] == read_by_dashboards
+    assert parents["exports/marts"] == every_mart
+    # Still one step in the warehouse pool, whatever the lineage says.
+    exports_step = graph.get(dg.AssetKey(["exports", "dashboards"])).assets_def
+    assert keys_of(exports_step) == {"exports/marts", "exports/dashboards"}
+    assert exports_step.op.pool == WAREHOUSE_POOL
 
 
 def test_dbt_error_tests_are_blocking_checks():

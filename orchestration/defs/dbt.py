@@ -177,6 +177,28 @@ def mart_model_names(manifest_path: Path = dbt_project.manifest_path) -> list[st
     )
 
 
+def exposure_model_names(
+    exposure: str, manifest_path: Path = dbt_project.manifest_path
+) -> list[str]:
+    """Names of the models a dbt exposure (models/marts/_marts__exposures.yml) refs, sorted.
+
+    KeyError naming the exposures that exist when `exposure` is not one of them.
+    """
+    manifest = json.loads(Path(manifest_path).read_text())
+    by_name = {node["name"]: node for node in manifest["exposures"].values()}
+    if exposure not in by_name:
+        raise KeyError(
+            f"no dbt exposure named {exposure!r} in {manifest_path} (exposures: "
+            f"{', '.join(sorted(by_name)) or 'none'}); declare it in "
+            "dbt_project/models/marts/_marts__exposures.yml and run `dbt parse`"
+        )
+    return sorted(
+        manifest["nodes"][unique_id]["name"]
+        for unique_id in by_name[exposure]["depends_on"]["nodes"]
+        if unique_id.startswith("model.")
+    )
+
+
 defs = dg.Definitions(
     assets=[relationship_dbt_models, weekly_dbt_models],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},

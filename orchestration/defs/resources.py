@@ -19,6 +19,7 @@ from pydantic import Field, PrivateAttr
 
 from orchestration.dashboards.options import dashboard_options
 from orchestration.settings import (
+    CSV_MAX_ROWS_VARIABLE,
     DEFAULT_DUCKDB_MEMORY_LIMIT,
     DUCKDB_MEMORY_LIMIT_VARIABLE,
     Settings,
@@ -59,10 +60,11 @@ def check_run_settings(
 ) -> Settings:
     """Every setting of a run, checked before any step writes anything.
 
-    RA_* variables (Settings.from_env, RA_DUCKDB_MEMORY_LIMIT, RA_DASHBOARD_TOP_N,
-    RA_DASHBOARD_BUSINESS_UNITS) and the exports step's run config. Raises ValueError naming
-    the variable or field and what it accepts. Business-unit names are checked against the
-    warehouse by the exports step itself, before it writes a file.
+    RA_* variables (Settings.from_env, RA_EXPORT_CSV_MAX_ROWS among them;
+    RA_DUCKDB_MEMORY_LIMIT, RA_DASHBOARD_TOP_N, RA_DASHBOARD_BUSINESS_UNITS) and the exports
+    step's run config. Raises ValueError naming the variable or field and what it accepts.
+    Business-unit names are checked against the warehouse by the exports step itself,
+    before it writes a file.
     """
     settings = Settings.from_env(environ)
     check_memory_limit(environ)
@@ -83,6 +85,7 @@ FIELD_VARIABLES = {
     "allow_empty_tables": "RA_ALLOW_EMPTY_TABLES",
     "raw_parquet_dir": "RA_RAW_PARQUET_DIR",
     "duckdb_memory_limit": DUCKDB_MEMORY_LIMIT_VARIABLE,
+    "export_csv_max_rows": CSV_MAX_ROWS_VARIABLE,
     "dataverse_url": "RA_DATAVERSE_URL",
     "dataverse_tenant_id": "RA_DATAVERSE_TENANT_ID",
     "dataverse_client_id": "RA_DATAVERSE_CLIENT_ID",
@@ -152,6 +155,11 @@ class RunSettingsResource(dg.ConfigurableResource):
         description="DuckDB's memory cap for every step and for dbt, e.g. 6GB or 512MiB "
         "(unset: RA_DUCKDB_MEMORY_LIMIT, else 6GB).",
     )
+    export_csv_max_rows: int | None = Field(
+        default=None,
+        description="Marts with more rows get no CSV file, only Parquet and the BI file; "
+        "manifest.json says why (unset: RA_EXPORT_CSV_MAX_ROWS, else 1000000; 0: no CSV).",
+    )
     dataverse_url: str | None = Field(
         default=None,
         description="Dataverse organisation URL, e.g. https://contoso.crm.dynamics.com "
@@ -187,7 +195,7 @@ class RunSettingsResource(dg.ConfigurableResource):
         for name, variable in FIELD_VARIABLES.items():
             value = getattr(self, name)
             if value is not None:
-                env[variable] = value
+                env[variable] = str(value)
         return env
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:

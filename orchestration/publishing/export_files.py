@@ -1,7 +1,9 @@
 """Publishing marts for BI and dashboards for stakeholders.
 
-- every mart as Parquet and CSV, plus manifest.json;
-- relationship_marts.duckdb, every mart in one file that BI tools open read-only;
+- every mart as Parquet, and as CSV when it has at most RA_EXPORT_CSV_MAX_ROWS rows, plus
+  manifest.json with every mart's and column's description from dbt (data_dictionary);
+- relationship_marts.duckdb (orchestration.publishing.bi_file), every mart in one file
+  that BI tools open read-only, with the same descriptions as DuckDB comments;
 - dashboards/: static HTML (orchestration.dashboards), for everyone and per business unit.
 
 The Dagster step writes all of these into one folder set aside and publishes the set at
@@ -32,10 +34,9 @@ from orchestration.dashboards.data import business_units as warehouse_business_u
 from orchestration.dashboards.options import DashboardOptions
 from orchestration.dashboards.render import safe_name
 from orchestration.dashboards.site import SiteReport, write_site
+from orchestration.publishing.data_dictionary import MartDescription
 
 MARTS_SCHEMA = "marts"
-BI_DATABASE = "relationship_marts.duckdb"
-BI_STORAGE_VERSION = "v1.0.0"
 DASHBOARDS_DIR = "dashboards"
 BUSINESS_UNITS_DIR = "business_units"
 UNIQUE_TESTS = ("unique", "unique_combination")
@@ -140,23 +141,48 @@ def mart_columns(
     ).fetchall()
 
 
+def csv_skip_reason(row_count: int, csv_max_rows: int | None) -> str | None:
+    """Why a mart gets no CSV file, or None when it gets one (at most `csv_max_rows` rows;
+    None: no bound). A CSV of tens of millions of rows is opened by nobody (a spreadsheet
+    stops at 1,048,576 rows) and costs minutes to write; Parquet and the BI file hold it."""
+    if csv_max_rows is None or row_count <= csv_max_rows:
+        return None
+    return f"rows > bound ({row_count} > RA_EXPORT_CSV_MAX_ROWS={csv_max_rows})"
+
+
 def export_mart(
     connection: duckdb.DuckDBPyConnection,
     mart: str,
     marts_dir: Path,
     key: Sequence[str] = (),
+    csv_max_rows: int | None = None,
+    description: MartDescription | None = None,
 ) -> dict[str, object]:
-    """Write one mart as Parquet and CSV, rows in key order; return its manifest entry."""
+    """Write one mart as Parquet, and as CSV unless it has more than `csv_max_rows` rows,
+    rows in key order; return its manifest entry.
+
+    The entry: mart, description, files ({"parquet": path, "csv": path} relative to the
+    export folder; no "csv" when skipped), csv_skipped (why, only when skipped), key,
+    columns ([{name, type, description}]), row_count, as_of. Descriptions come from dbt
+    (`description`, see data_dictionary); None without one.
+    """
     marts_dir.mkdir(parents=True, exist_ok=True)
     relation = f"{MARTS_SCHEMA}.{_identifier(mart)}"
-    # A mart that does not exist has no columns: the copy below then fails naming it.
+    # A mart that does not exist has no columns: the count below then fails naming it.
     columns = mart_columns(connection, mart)
     names = [name for name, _ in columns]
     order = order_by_key(names, key)
-    queries = {
-        "parquet": (f"select * from {relation} {order}", "format parquet"),
-        "csv": (f"select {csv_safe_select(columns)} from {relation} {order}", "format csv, header"),
-    }
+    row_count = connection.execute(f"select count(*) from {relation}").fetchone()[0]
+    csv_skipped = csv_skip_reason(row_count, csv_max_rows)
+    queries = {"parquet": (f"select * from {relation} {order}", "format parquet")}
+    if csv_skipped is None:
+        queries["csv"] = (
+            f"select {csv_safe_select(columns)} from {relation} {order}",
+            "format csv, header",
+        )
+    else:
+        # Never leave a CSV of an earlier export beside the new Parquet.
+        (marts_dir / f"{mart}.csv").unlink(missing_ok=True)
     for extension, (query, options) in queries.items():
         final = marts_dir / f"{mart}.{extension}"
         temporary = marts_dir / f".{mart}.{extension}.tmp"
@@ -166,7 +192,6 @@ def export_mart(
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-    row_count = connection.execute(f"select count(*) from {relation}").fetchone()[0]
     # The weekly mart can be older than the daily ones: say which instant each mart is of.
     as_of_column = next((c for c in ("kpis_as_of", "refreshed_at") if c in names), None)
     as_of = None
@@ -174,14 +199,24 @@ def export_mart(
         as_of = connection.execute(
             f"select cast(max({as_of_column}) as varchar) from {relation}"
         ).fetchone()[0]
-    return {
+    column_descriptions = description.columns if description else {}
+    entry: dict[str, object] = {
         "mart": mart,
+        "description": description.description if description else None,
         "files": {extension: f"marts/{mart}.{extension}" for extension in queries},
+    }
+    if csv_skipped is not None:
+        entry["csv_skipped"] = csv_skipped
+    entry |= {
         "key": list(key),
-        "columns": [{"name": name, "type": data_type} for name, data_type in columns],
+        "columns": [
+            {"name": name, "type": data_type, "description": column_descriptions.get(name)}
+            for name, data_type in columns
+        ],
         "row_count": row_count,
         "as_of": as_of,
     }
+    return entry
 
 
 def write_manifest(
@@ -213,63 +248,6 @@ def existing_marts(connection: duckdb.DuckDBPyConnection, marts: list[str]) -> l
         ).fetchall()
     }
     return [mart for mart in marts if mart in present]
-
-
-def write_bi_database(
-    warehouse: Path,
-    export_dir: Path,
-    marts: list[str],
-    as_of: str | None = None,
-    keys: Mapping[str, Sequence[str]] | None = None,
-) -> Path:
-    """Copy every mart into one DuckDB file for BI tools, then rename it into place.
-
-    A separate file rather than the warehouse itself: BI tools hold their file open, and a
-    reader of the warehouse would block the next run's writer. Tables keep the warehouse's
-    names (marts.<mart>), so a query works against either file; rows are stored in the
-    order of `keys` ({mart: key columns}), as in the Parquet and CSV files.
-    """
-    keys = keys or {}
-    export_dir.mkdir(parents=True, exist_ok=True)
-    final = export_dir / BI_DATABASE
-    temporary = export_dir / f".{BI_DATABASE}.tmp"
-    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    built_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    try:
-        # BI tools bundle their own, often older, DuckDB: write a file any DuckDB >= 1.0 reads.
-        connection = duckdb.connect(
-            str(temporary), config={"storage_compatibility_version": BI_STORAGE_VERSION}
-        )
-        try:
-            connection.execute(f"attach {_sql_string(str(warehouse))} as warehouse (read_only)")
-            connection.execute(f"create schema {MARTS_SCHEMA}")
-            for mart in marts:
-                names = [name for name, _ in mart_columns(connection, mart, "warehouse")]
-                order = order_by_key(names, keys.get(mart, ()))
-                connection.execute(
-                    f"create table {MARTS_SCHEMA}.{_identifier(mart)} as "
-                    f"select * from warehouse.{MARTS_SCHEMA}.{_identifier(mart)} {order}"
-                )
-            connection.execute(
-                "create table main.export_manifest (mart varchar, row_count bigint, "
-                "as_of timestamp, built_at timestamp)"
-            )
-            for mart in marts:
-                connection.execute(
-                    f"insert into main.export_manifest select ?, count(*), "
-                    f'cast(? as timestamp), ? from {MARTS_SCHEMA}."{mart}"',
-                    [mart, as_of, built_at],
-                )
-            connection.execute("detach warehouse")
-            connection.execute("checkpoint")
-        finally:
-            connection.close()
-        os.replace(temporary, final)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return final
 
 
 @dataclass
