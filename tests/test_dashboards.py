@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import duckdb
 import pytest
@@ -31,7 +32,13 @@ from orchestration.dashboards import data as dashboard_data
 from orchestration.dashboards.filters import fmt_at, fmt_count, fmt_minutes, type_label
 from orchestration.dashboards.options import DashboardOptions, dashboard_options, parse_top_n
 from orchestration.dashboards.paths import page_filename, record_path
-from orchestration.dashboards.svg import Series, line_chart, nice_ceiling, stacked_bar_chart
+from orchestration.dashboards.svg import (
+    Series,
+    horizontal_bar_chart,
+    line_chart,
+    nice_ceiling,
+    stacked_bar_chart,
+)
 from orchestration.dashboards.templating import EMPLOYEE_NOTICE, environment, inline_asset
 from orchestration.publishing.export_files import BUSINESS_UNITS_DIR, export_dashboards
 
@@ -145,6 +152,31 @@ def test_health_line_breaks_where_a_day_has_no_score():
     svg = line_chart(["d1", "d2", "d3", "d4"], [10, None, 20, 30], label="health")
     assert svg.count('class="line"') == 1  # d3-d4
     assert svg.count('class="point"') == 2  # d1 alone, and the latest value (d4)
+
+
+def test_every_text_a_chart_embeds_is_escaped():
+    """Charts are placed in pages as markup: no label, name or tooltip may become an element."""
+    hostile = "<script>alert(\"x\")</script> & 'q'"
+    charts = [
+        stacked_bar_chart(
+            [hostile],
+            [Series(hostile, "#000", [2])],
+            label=hostile,
+            tooltips=[hostile],
+        ),
+        stacked_bar_chart(["a"], [Series("x", "#000", [0])], label="t", empty_message=hostile),
+        line_chart([hostile, "d2"], [10, 20], label=hostile, bands=[(hostile, 0, 50, "#0f0")]),
+        horizontal_bar_chart([(hostile, 0.5, hostile, '"#f00"')], label=hostile, maximum=1.0),
+    ]
+    svg_tags = {"svg", "title", "rect", "text", "line", "g", "path", "circle"}
+    for chart in charts:
+        root = ElementTree.fromstring(chart)  # well-formed XML: every entity escaped
+        tags = {element.tag.split("}")[-1] for element in root.iter()}
+        assert tags <= svg_tags, tags
+        texts = [element.text for element in root.iter() if element.text]
+        assert any(hostile in text for text in texts)
+    # A colour is an attribute value: its quote cannot end the attribute.
+    assert 'fill="&quot;#f00&quot;"' in charts[3]
 
 
 def test_index_json_cannot_close_its_script_element():
