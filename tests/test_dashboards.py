@@ -21,11 +21,13 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from xml.etree import ElementTree
 
 import duckdb
 import pytest
+from jinja2 import UndefinedError
 from markupsafe import escape
 
 from orchestration.dashboards import data as dashboard_data
@@ -39,7 +41,12 @@ from orchestration.dashboards.svg import (
     nice_ceiling,
     stacked_bar_chart,
 )
-from orchestration.dashboards.templating import EMPLOYEE_NOTICE, environment, inline_asset
+from orchestration.dashboards.templating import (
+    EMPLOYEE_NOTICE,
+    environment,
+    inline_asset,
+    render_page,
+)
 from orchestration.publishing.export_files import BUSINESS_UNITS_DIR, export_dashboards
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -202,10 +209,14 @@ def test_assets_are_inlined_whole_and_one_that_would_close_its_element_is_refuse
 
 
 def test_a_template_that_names_an_unknown_value_fails_instead_of_printing_nothing():
-    from jinja2 import UndefinedError
-
     with pytest.raises(UndefinedError, match="recrod"):
         environment().from_string("{{ recrod.name }}").render(record={"name": "x"})
+    # A page whose context lacks a value names the template and the page.
+    site = SimpleNamespace(scope_label="All business units", as_of=None, built_at=None)
+    with pytest.raises(
+        UndefinedError, match=r"templates/record\.html \(page 'Acme'\): 'name' is undefined"
+    ):
+        render_page("record.html", {"title": "Acme", "root": "../", "site": site})
 
 
 # --- Built from the warehouse --------------------------------------------------------------

@@ -22,7 +22,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    UndefinedError,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from orchestration.dashboards.filters import FILTERS
@@ -84,5 +90,16 @@ def environment() -> Environment:
 
 
 def render_page(template_name: str, context: Mapping[str, Any]) -> str:
-    """One whole HTML document from `templates/<template_name>` and its context."""
-    return environment().get_template(template_name).render(context)
+    """One whole HTML document from `templates/<template_name>` and its context.
+
+    Raises UndefinedError naming the template and the page's title when a template uses a
+    value its context lacks (a misspelt field, or a widget whose rows render.py does not
+    pass): fix the name in the template or add the value in render.py.
+    """
+    try:
+        return environment().get_template(template_name).render(context)
+    except UndefinedError as error:
+        raise UndefinedError(
+            f"templates/{template_name} (page {context.get('title')!r}): {error.message}; "
+            "fix the name in the template or add the value to the page's context in render.py"
+        ) from error
