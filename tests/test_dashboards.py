@@ -21,22 +21,43 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from xml.etree import ElementTree
 
 import duckdb
 import pytest
+from jinja2 import UndefinedError
+from markupsafe import escape
 
 from orchestration.dashboards import data as dashboard_data
-from orchestration.dashboards import render
+from orchestration.dashboards.filters import fmt_at, fmt_count, fmt_minutes, type_label
 from orchestration.dashboards.options import DashboardOptions, dashboard_options, parse_top_n
-from orchestration.dashboards.render import page_filename, record_path
-from orchestration.dashboards.svg import Series, line_chart, nice_ceiling, stacked_bar_chart
+from orchestration.dashboards.paths import page_filename, record_path
+from orchestration.dashboards.svg import (
+    Series,
+    horizontal_bar_chart,
+    line_chart,
+    nice_ceiling,
+    stacked_bar_chart,
+)
+from orchestration.dashboards.templating import (
+    EMPLOYEE_NOTICE,
+    environment,
+    inline_asset,
+    render_page,
+)
 from orchestration.publishing.export_files import BUSINESS_UNITS_DIR, export_dashboards
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboards"
 CHROMIUM = Path("/usr/bin/chromium")
 BUILT_AT = datetime(2026, 7, 1, 6, 0, 0)
+
+
+def e(text: object) -> str:
+    """`text` as the page templates write it (Jinja2 autoescaping)."""
+    return str(escape(text))
 
 
 def read_only(path: Path) -> duckdb.DuckDBPyConnection:
@@ -140,10 +161,62 @@ def test_health_line_breaks_where_a_day_has_no_score():
     assert svg.count('class="point"') == 2  # d1 alone, and the latest value (d4)
 
 
+def test_every_text_a_chart_embeds_is_escaped():
+    """Charts are placed in pages as markup: no label, name or tooltip may become an element."""
+    hostile = "<script>alert(\"x\")</script> & 'q'"
+    charts = [
+        stacked_bar_chart(
+            [hostile],
+            [Series(hostile, "#000", [2])],
+            label=hostile,
+            tooltips=[hostile],
+        ),
+        stacked_bar_chart(["a"], [Series("x", "#000", [0])], label="t", empty_message=hostile),
+        line_chart([hostile, "d2"], [10, 20], label=hostile, bands=[(hostile, 0, 50, "#0f0")]),
+        horizontal_bar_chart([(hostile, 0.5, hostile, '"#f00"')], label=hostile, maximum=1.0),
+    ]
+    svg_tags = {"svg", "title", "rect", "text", "line", "g", "path", "circle"}
+    for chart in charts:
+        root = ElementTree.fromstring(chart)  # well-formed XML: every entity escaped
+        tags = {element.tag.split("}")[-1] for element in root.iter()}
+        assert tags <= svg_tags, tags
+        texts = [element.text for element in root.iter() if element.text]
+        assert any(hostile in text for text in texts)
+    # A colour is an attribute value: its quote cannot end the attribute.
+    assert 'fill="&quot;#f00&quot;"' in charts[3]
+
+
 def test_index_json_cannot_close_its_script_element():
-    text = render._json_for_script({"name": "</script><script>alert(1)</script> & more"})
+    text = (
+        environment()
+        .from_string("{{ rows|tojson }}")
+        .render(rows=[{"name": "</script><script>alert(1)</script> & more"}])
+    )
     assert "<" not in text and ">" not in text and "&" not in text
-    assert json.loads(text)["name"].startswith("</script>")
+    assert json.loads(text)[0]["name"].startswith("</script>")
+
+
+def test_assets_are_inlined_whole_and_one_that_would_close_its_element_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    css = inline_asset("dashboard.css")
+    assert ".badge.poor { background: #f4b8b9; }" in css
+    assert "http" not in css and "url(" not in css  # nothing to fetch
+    monkeypatch.setattr("orchestration.dashboards.templating.STATIC_DIR", tmp_path)
+    (tmp_path / "bad.js").write_text('var s = "</SCRIPT>";')
+    with pytest.raises(ValueError, match=r"bad\.js contains '</script'"):
+        inline_asset("bad.js")
+
+
+def test_a_template_that_names_an_unknown_value_fails_instead_of_printing_nothing():
+    with pytest.raises(UndefinedError, match="recrod"):
+        environment().from_string("{{ recrod.name }}").render(record={"name": "x"})
+    # A page whose context lacks a value names the template and the page.
+    site = SimpleNamespace(scope_label="All business units", as_of=None, built_at=None)
+    with pytest.raises(
+        UndefinedError, match=r"templates/record\.html \(page 'Acme'\): 'name' is undefined"
+    ):
+        render_page("record.html", {"title": "Acme", "root": "../", "site": site})
 
 
 # --- Built from the warehouse --------------------------------------------------------------
@@ -197,26 +270,37 @@ def test_record_page_shows_every_widget_with_the_marts_values(built_warehouse: P
         "who-knows-whom",
     ):
         assert f'data-widget="{widget}"' in page, widget
-    assert render.e(record["record_name"]) in page
-    assert render.fmt_minutes(record["time_spent_by_team_minutes"]) in page
+    assert e(record["record_name"]) in page
+    assert fmt_minutes(record["time_spent_by_team_minutes"]) in page
     team = sum(record[c] or 0 for c in ("emails_sent", "meetings_sent", "phone_calls_made"))
-    emails = render.fmt_count(record["emails_sent"])
+    emails = fmt_count(record["emails_sent"])
     assert f'<td>Our team (sent, made)</td><td class="num">{emails}</td>' in page
-    assert f'<td class="num">{render.fmt_count(team)}</td></tr>' in page
+    assert f'<td class="num">{fmt_count(team)}</td></tr>' in page
     for sentence in data.summaries.get(key, []):
-        assert render.e(sentence["sentence"]) in page
+        assert e(sentence["sentence"]) in page
     for contact in data.top_contacts.get(key, []):
-        assert render.e(contact["party_name"]) in page
+        assert e(contact["party_name"]) in page
     if record["last_interaction_at"] is not None:
-        assert render.fmt_at(record["last_interaction_at"]) in page
-        assert render.e(record["last_interaction_subject"]) in page
+        assert fmt_at(record["last_interaction_at"]) in page
+        assert e(record["last_interaction_subject"]) in page
     assert page.count('<svg class="chart"') == 5
 
 
-def test_names_and_subjects_typed_by_users_are_escaped(built_warehouse: Path, tmp_path: Path):
+# Typed by CRM users: markup, quotes and ampersands must come out as text, never as markup.
+HOSTILE_NAME = """<script>alert("name")</script> Tom's "deals" & more"""
+HOSTILE_SUBJECT = """<img src=x onerror=alert("subject")> R&D 'Q3' &amp;"""
+
+
+@pytest.fixture(scope="module")
+def hostile_site(
+    built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str]:
+    """A site (top_n=1) where one record's name and last subject are hostile markup.
+
+    Returns (site folder, that record's page path relative to the site).
+    """
+    tmp_path = tmp_path_factory.mktemp("hostile")
     warehouse = writable_copy(built_warehouse, tmp_path / "db")
-    evil_name = '<script>alert("name")</script>'
-    evil_subject = '<img src=x onerror=alert("subject")>'
     with duckdb.connect(str(warehouse)) as connection:
         # The first record of its type (so it has a page with top_n=1) with a last interaction.
         record = next(
@@ -228,15 +312,44 @@ def test_names_and_subjects_typed_by_users_are_escaped(built_warehouse: Path, tm
         connection.execute(
             "update marts.mart_relationship_kpis set record_name = ?, "
             "last_interaction_subject = ? where record_type = ? and record_id = ?",
-            [evil_name, evil_subject, record_type, record_id],
+            [HOSTILE_NAME, HOSTILE_SUBJECT, record_type, record_id],
         )
-    dashboards = build(warehouse, tmp_path / "export", top_n=1)
-    page = (dashboards / record_path(record_type, record_id)).read_text()
+    return build(warehouse, tmp_path / "export", top_n=1), record_path(record_type, record_id)
+
+
+def test_names_and_subjects_typed_by_users_are_escaped(hostile_site: tuple[Path, str]):
+    dashboards, page_path = hostile_site
+    page = (dashboards / page_path).read_text()
     index = (dashboards / "index.html").read_text()
     for text in (page, index):
-        assert evil_name not in text and evil_subject not in text
-    assert render.e(evil_name) in page and render.e(evil_subject) in page
-    assert any(row["record_name"] == evil_name for row in embedded_rows(index))
+        assert "<script>alert" not in text and "<img" not in text
+    # Escaped once: "&" -> "&amp;", and the subject's own "&amp;" -> "&amp;amp;".
+    assert (
+        "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt; Tom&#39;s &#34;deals&#34; &amp; more"
+        in (page)
+    )
+    assert (
+        "&lt;img src=x onerror=alert(&#34;subject&#34;)&gt; R&amp;D &#39;Q3&#39; &amp;amp;" in page
+    )
+    assert any(row["record_name"] == HOSTILE_NAME for row in embedded_rows(index))
+
+
+def test_every_page_of_every_site_states_the_employee_notice(built_warehouse: Path, tmp_path: Path):
+    """Issue 19 item 5: the analytics are not for decisions about employees."""
+    assert (
+        "not for decisions about employees' pay, rewards, seniority or other rights"
+        in EMPLOYEE_NOTICE
+    )
+    dashboards = build(built_warehouse, tmp_path, top_n=2, units="all")
+    manifest = json.loads((dashboards / "manifest.json").read_text())
+    assert len(manifest["sites"]) >= 2  # the all-units site and at least one unit's
+    pages = sorted(dashboards.rglob("*.html"))
+    # Every record page and one index per site.
+    assert len(pages) == sum(sum(site["pages"].values()) + 1 for site in manifest["sites"])
+    notice = f'<p class="notice" id="employee-notice" role="note">{e(EMPLOYEE_NOTICE)}</p>'
+    for page in pages:
+        footer = page.read_text().split("<footer>")[1].split("</footer>")[0]
+        assert notice in footer, page.relative_to(dashboards)
 
 
 def _restricted_case(warehouse: Path) -> tuple[str, str, str, str]:
@@ -286,10 +399,10 @@ def test_business_unit_export_holds_only_its_records_and_restricts_foreign_subje
     page = (unit_site / record_path(record_type, record_id)).read_text()
     last = page.split("<h3>Last interaction</h3>")[1].split("<h3>")[0]
     assert '<span class="restricted">restricted</span>' in last
-    assert render.e(subject) not in last
+    assert e(subject) not in last
     # The unrestricted export still shows it.
     full_page = (dashboards / record_path(record_type, record_id)).read_text()
-    assert render.e(subject) in full_page.split("<h3>Last interaction</h3>")[1].split("<h3>")[0]
+    assert e(subject) in full_page.split("<h3>Last interaction</h3>")[1].split("<h3>")[0]
 
     with read_only(warehouse) as connection:
         owned = {
@@ -714,6 +827,26 @@ def browser() -> Iterator[HeadlessChromium]:
         chromium.close()
 
 
+NOTICE_SHOWN = """
+(function () {
+  var notice = document.getElementById("employee-notice");
+  var box = notice.getBoundingClientRect();
+  var style = getComputedStyle(notice);
+  return {text: notice.innerText, in_footer: notice.closest("footer") !== null,
+          shown: box.width > 0 && box.height > 0 && style.visibility === "visible"
+            && style.display !== "none" && style.color !== style.backgroundColor};
+})()
+"""
+
+
+def assert_notice_shown(browser: HeadlessChromium) -> None:
+    assert browser.evaluate(NOTICE_SHOWN) == {
+        "text": EMPLOYEE_NOTICE,
+        "in_footer": True,
+        "shown": True,
+    }
+
+
 def assert_charts_drawn(charts: list[dict[str, Any]], expected: int) -> None:
     assert len(charts) == expected, [c["label"] for c in charts]
     for chart in charts:
@@ -727,6 +860,7 @@ def test_index_in_chromium_searches_sorts_and_draws(browser: HeadlessChromium, s
     browser.screenshot(ARTIFACTS / "index.png")
     log.assert_clean()
     assert_charts_drawn(browser.evaluate(CHARTS_DRAWN), expected=1)
+    assert_notice_shown(browser)
 
     rows = embedded_rows((site / "index.html").read_text())
     assert browser.evaluate("document.querySelectorAll('#records tbody tr').length") == len(rows)
@@ -784,8 +918,61 @@ def test_record_page_in_chromium_has_no_errors_and_every_chart_drawn(
         browser.screenshot(ARTIFACTS / f"{record_type}.png")
         log.assert_clean()
         assert_charts_drawn(browser.evaluate(CHARTS_DRAWN), expected=5)
+        assert_notice_shown(browser)
         assert browser.evaluate("document.querySelectorAll('[data-widget]').length") >= 12
         back = browser.evaluate("document.querySelector('header a').getAttribute('href')")
         assert (site / row["href"]).parent.joinpath(back).resolve() == (site / "index.html")
         opened += 1
     assert opened >= 1
+
+
+# Replaces alert() before any page script runs, so markup that got through would be counted
+# (and would not block the page with a dialog).
+RECORD_ALERTS = (
+    "window.__alerts = []; window.alert = function (m) { window.__alerts.push(String(m)); };"
+)
+HOSTILE_PAGE = """
+(function () {
+  var subject = Array.from(document.querySelectorAll("#interactions dt"))
+    .find(function (dt) { return dt.textContent === "Subject"; }).nextElementSibling;
+  return {alerts: window.__alerts, title: document.title,
+          heading: document.querySelector("h1").textContent, subject: subject.textContent,
+          images: document.querySelectorAll("img").length,
+          scripts: document.querySelectorAll("script").length};
+})()
+"""
+HOSTILE_INDEX = """
+({alerts: window.__alerts,
+  names: Array.from(document.querySelectorAll("#records tbody a"))
+    .map(function (a) { return a.textContent; }),
+  images: document.querySelectorAll("img").length,
+  scripts: document.querySelectorAll("script").length})
+"""
+
+
+@needs_chromium
+def test_hostile_names_and_subjects_show_as_text_in_chromium(
+    browser: HeadlessChromium, hostile_site: tuple[Path, str]
+):
+    dashboards, page_path = hostile_site
+    browser.call(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_ALERTS}, session=browser.session
+    )
+    log = browser.open(dashboards / page_path)
+    browser.screenshot(ARTIFACTS / "hostile-record.png")
+    log.assert_clean()  # an injected <img src=x> would also show as a failed request
+    record_type = page_path.split("/")[0]
+    assert browser.evaluate(HOSTILE_PAGE) == {
+        "alerts": [],
+        "title": f"{HOSTILE_NAME} · {type_label(record_type)}",
+        "heading": HOSTILE_NAME,
+        "subject": HOSTILE_SUBJECT,
+        "images": 0,
+        "scripts": 0,  # record pages carry no script at all
+    }
+
+    log = browser.open(dashboards / "index.html")
+    log.assert_clean()
+    shown = browser.evaluate(HOSTILE_INDEX)
+    assert HOSTILE_NAME in shown.pop("names")
+    assert shown == {"alerts": [], "images": 0, "scripts": 2}  # the rows (JSON) and index.js

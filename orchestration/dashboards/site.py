@@ -15,13 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.dashboards.data import RECORD_TYPES, load_dashboard_data
-from orchestration.dashboards.render import (
-    PageContext,
-    record_path,
-    render_index,
-    render_record_page,
-)
+from orchestration.dashboards.data import load_dashboard_data
+from orchestration.dashboards.model import RECORD_TYPES
+from orchestration.dashboards.paths import record_path
+from orchestration.dashboards.render import SiteContext, render_index, render_record_page
 
 
 @dataclass
@@ -67,7 +64,7 @@ def write_site(
     started = time.perf_counter()
     built_at = built_at or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     data = load_dashboard_data(connection, top_n, business_unit)
-    context = PageContext(data, built_at, scope_label(business_unit))
+    site = SiteContext(data, built_at, scope_label(business_unit))
     directory.mkdir(parents=True, exist_ok=True)
     report = SiteReport(directory=directory, business_unit=business_unit, top_n=top_n)
     report.pages = dict.fromkeys(RECORD_TYPES, 0)
@@ -75,12 +72,12 @@ def write_site(
         (directory / record_type).mkdir(exist_ok=True)
     for record in data.records:
         path = directory / record_path(record["record_type"], record["record_id"])
-        path.write_text(render_record_page(record, context), encoding="utf-8")
+        path.write_text(render_record_page(record, site), encoding="utf-8")
         report.pages[record["record_type"]] += 1
         report.restricted_subjects += sum(
             1 for moment in ("last", "next") if record.get(f"{moment}_interaction_is_restricted")
         )
-    (directory / "index.html").write_text(render_index(data, context, unit_links), encoding="utf-8")
+    (directory / "index.html").write_text(render_index(site, unit_links), encoding="utf-8")
     report.records_in_scope = dict(data.type_totals)
     report.seconds = time.perf_counter() - started
     return report

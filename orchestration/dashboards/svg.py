@@ -5,6 +5,10 @@ chart library from a CDN would fail there, and a bundled one would add a depende
 megabytes per export. Every chart here is a plain `<svg class="chart">`, readable without
 JavaScript, with a `<title>` per mark as its tooltip. A chart with no data still draws its
 frame and says so, so "every chart has drawn" holds for empty records too.
+
+Every text and colour placed in a chart goes through `_e` (HTML escaping; names, subjects
+and categories come from CRM users), numbers through `_number`, so each chart function
+returns `Markup` that the page templates place as it is.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+
+from markupsafe import Markup
 
 FONT = "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\""
 AXIS_COLOUR = "#8a8f98"
@@ -67,8 +73,8 @@ def nice_ceiling(value: float) -> tuple[float, float]:
     return step * math.ceil(value / step - 1e-9), step
 
 
-def _frame(width: int, height: int, label: str, body: list[str]) -> str:
-    return (
+def _frame(width: int, height: int, label: str, body: list[str]) -> Markup:
+    return Markup(
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'aria-label="{_e(label)}" {FONT} font-size="11">'
@@ -81,7 +87,7 @@ def _legend(items: Sequence[tuple[str, str]], x: float, y: float) -> list[str]:
     for name, colour in items:
         parts.append(
             f'<rect class="legend" x="{_number(x)}" y="{_number(y - 9)}" width="10" height="10" '
-            f'fill="{colour}"/><text x="{_number(x + 14)}" y="{_number(y)}" '
+            f'fill="{_e(colour)}"/><text x="{_number(x + 14)}" y="{_number(y)}" '
             f'fill="{TEXT_COLOUR}">{_e(name)}</text>'
         )
         x += 24 + 6.5 * len(name)
@@ -105,7 +111,7 @@ def stacked_bar_chart(
     tick_every: int = 1,
     tooltips: Sequence[str] | None = None,
     empty_message: str = "No activity",
-) -> str:
+) -> Markup:
     """Vertical bars, one per category, each stacked from the series in order (bottom first).
 
     `tick_every` labels every n-th category (a 60-day axis cannot label every day);
@@ -147,7 +153,7 @@ def stacked_bar_chart(
             marks.append(
                 f'<rect class="bar" x="{_number(x)}" y="{_number(base)}" '
                 f'width="{_number(bar_width)}" height="{_number(bar_height)}" '
-                f'fill="{layer.colour}"><title>{_e(category)}: {_e(layer.name)} '
+                f'fill="{_e(layer.colour)}"><title>{_e(category)}: {_e(layer.name)} '
                 f"{_number(value)}</title></rect>"
             )
         if marks:
@@ -174,7 +180,7 @@ def line_chart(
     width: int = 460,
     height: int = 200,
     empty_message: str = "No history",
-) -> str:
+) -> Markup:
     """A line over evenly spaced labels (days), broken where a value is missing.
 
     `bands` are (name, low, high, colour) horizontal ranges drawn behind the line, e.g. the
@@ -191,7 +197,7 @@ def line_chart(
         y_top, y_bottom = y_of(high + (1 if high < y_max else 0)), y_of(low)
         body.append(
             f'<rect class="band" x="{left}" y="{_number(y_top)}" width="{plot_width}" '
-            f'height="{_number(y_bottom - y_top)}" fill="{colour}" fill-opacity="0.15">'
+            f'height="{_number(y_bottom - y_top)}" fill="{_e(colour)}" fill-opacity="0.15">'
             f"<title>{_e(name)}: {_number(low)}-{_number(high)}</title></rect>"
         )
     for tick in (0, y_max / 4, y_max / 2, 3 * y_max / 4, y_max):
@@ -259,7 +265,7 @@ def horizontal_bar_chart(
     row_height: int = 26,
     label_width: int = 150,
     empty_message: str = "No data",
-) -> str:
+) -> Markup:
     """One bar per row: (label, value, text shown after the bar, colour).
 
     A missing value draws no bar but keeps its row and text ("—"), so every chart of a
@@ -294,7 +300,7 @@ def horizontal_bar_chart(
             body.append(
                 f'<rect class="bar" x="{label_width}" y="{_number(y + 5)}" '
                 f'width="{_number(max(bar_width, 1))}" height="{row_height - 10}" '
-                f'fill="{colour}"><title>{_e(name)}: {_e(text)}</title></rect>'
+                f'fill="{_e(colour)}"><title>{_e(name)}: {_e(text)}</title></rect>'
             )
         body.append(
             f'<text x="{_number(label_width + bar_width + 6)}" '

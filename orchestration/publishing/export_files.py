@@ -32,7 +32,7 @@ import duckdb
 
 from orchestration.dashboards.data import business_units as warehouse_business_units
 from orchestration.dashboards.options import DashboardOptions
-from orchestration.dashboards.render import safe_name
+from orchestration.dashboards.paths import safe_name
 from orchestration.dashboards.site import SiteReport, write_site
 from orchestration.publishing.data_dictionary import MartDescription
 
