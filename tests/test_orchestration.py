@@ -204,6 +204,7 @@ def test_every_singular_test_is_a_blocking_check_of_the_mart_it_names():
         "assert_every_record_has_kpi_row": "marts/mart_relationship_kpis",
         "assert_initiated_totals_reconcile": "marts/mart_relationship_kpis",
         "assert_no_activity_counted_twice": "marts/mart_relationship_kpis",
+        "assert_team_marts_reconcile": "marts/mart_business_unit_periods",
         "assert_team_response_rates_roll_up": "marts/mart_relationship_kpis",
         "assert_top_contacts_counts_consistent": "marts/mart_top_contacts",
     }
