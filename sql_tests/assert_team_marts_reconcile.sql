@@ -45,8 +45,8 @@ owner_emails as (
     inner join record_emails
         on records.record_type = record_emails.record_type
         and records.record_id = record_emails.record_id
-        and record_emails.activity_at >= owner_periods.period_start
-        and record_emails.activity_at < owner_periods.period_end
+        and owner_periods.period_start <= record_emails.activity_at
+        and owner_periods.period_end > record_emails.activity_at
     group by owner_periods.owner_id, owner_periods.period
 ),
 

@@ -11,6 +11,8 @@
 {#- Health change columns carry the default day counts in their names (*_14d, *_90d);
     the vars team_health_change_short_days and _long_days set the days compared. #}
 {%- set changes = [('14d', 'short_ago'), ('90d', 'long_ago')] %}
+{%- set customer_email = "activity_type = 'email' and initiated_by = 'customer'" %}
+{%- set team_email = "activity_type = 'email' and initiated_by = 'team'" %}
 with periods as (
     select * from {{ ref('int_team_periods') }}
 ),
@@ -108,8 +110,6 @@ activities_in_periods as (
         and team_activities.activity_at < periods.period_end
 ),
 
-{%- set customer_email = "activity_type = 'email' and initiated_by = 'customer'" %}
-{%- set team_email = "activity_type = 'email' and initiated_by = 'team'" %}
 period_activity as (
     select
         team_type,
