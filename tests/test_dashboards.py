@@ -375,15 +375,21 @@ def _restricted_case(warehouse: Path) -> tuple[str, str, str, str]:
             if r["last_interaction_subject"] is not None and r["business_unit_id"] is not None
         )
         unit = record["business_unit_id"]
-        outsider = connection.execute(
-            "select user_id from marts.mart_users "
+        outsider, outsider_unit = connection.execute(
+            "select user_id, business_unit_id from marts.mart_users "
             "where business_unit_id <> ? order by user_id limit 1",
             [unit],
-        ).fetchone()[0]
+        ).fetchone()
         connection.execute(
             "update marts.mart_relationship_kpis set last_interaction_owner_id = ? "
             "where record_type = ? and record_id = ?",
             [outsider, record["record_type"], record["record_id"]],
+        )
+        # What dbt's mart_dashboard_records would derive from the owner: the owner's unit.
+        connection.execute(
+            "update marts.mart_dashboard_records set last_interaction_business_unit_id = ? "
+            "where record_type = ? and record_id = ?",
+            [outsider_unit, record["record_type"], record["record_id"]],
         )
     return unit, record["record_type"], record["record_id"], record["last_interaction_subject"]
 
@@ -447,6 +453,13 @@ def _solo_units(warehouse: Path) -> dict[str, tuple[str, int]]:
                 "update marts.mart_records set owner_id = ?, owner_name = ?, "
                 "business_unit_id = ? where record_type = 'opportunity' and record_id = ?",
                 [f"{unit}-user", f"Solo {unit[-1].upper()}", unit, ranks[rank]],
+            )
+            # Alone in its unit, as dbt's mart_dashboard_records would rank it: 1 of 1.
+            connection.execute(
+                "update marts.mart_dashboard_records set business_unit_id = ?, "
+                "unit_type_rank = 1, unit_type_total = 1, unit_focus_rank = 1 "
+                "where record_type = 'opportunity' and record_id = ?",
+                [unit, ranks[rank]],
             )
         similar = "marts.mart_similar_won_opportunities"
         connection.execute(
@@ -606,6 +619,39 @@ def test_generation_is_bounded_by_top_n_not_by_the_number_of_records(
         connection.execute(
             "create table marts.mart_users as select 'u' || i as user_id, "
             "'User ' || i as user_name, 'bu' || (i % 2) as business_unit_id from range(10) t(i)"
+        )
+        # The ranking dbt's mart_dashboard_records holds (its order is tested there); here
+        # only its size matters.
+        connection.execute(
+            """
+            create table marts.mart_dashboard_records as
+            select
+                records.record_type, records.record_id, records.business_unit_id,
+                row_number() over (partition by records.record_type order by records.record_id)
+                    as type_rank,
+                count(*) over (partition by records.record_type) as type_total,
+                row_number() over (
+                    partition by records.business_unit_id, records.record_type
+                    order by records.record_id
+                ) as unit_type_rank,
+                count(*) over (partition by records.business_unit_id, records.record_type)
+                    as unit_type_total,
+                cast(null as integer) as focus_rank,
+                cast(null as bigint) as unit_focus_rank,
+                kpis.activities_initiated_by_team + kpis.activities_initiated_by_customer
+                    as activity_count,
+                users.business_unit_id as last_interaction_business_unit_id,
+                cast(null as varchar) as next_interaction_business_unit_id
+            from marts.mart_records as records
+            inner join marts.mart_relationship_kpis as kpis using (record_type, record_id)
+            left join marts.mart_users as users
+                on users.user_id = kpis.last_interaction_owner_id
+            """
+        )
+        connection.execute(
+            "create table marts.mart_focus_opportunities (opportunity_id varchar, "
+            "value_at_risk double, estimated_value double, estimated_close_date date, "
+            "reasons varchar)"
         )
     started = time.perf_counter()
     dashboards = build(warehouse, tmp_path / "export", top_n=50, units="all")

@@ -209,6 +209,7 @@ def test_dbt_error_tests_are_blocking_checks():
     # systemuser (an owner may be a Dataverse team): worth a warning, not a stopped export.
     assert sorted(key.name for key in not_blocking) == [
         "relationships_mart_focus_opportunities_owner_id__user_id__ref_mart_users_",
+        "relationships_mart_owner_periods_owner_id__user_id__ref_mart_users_",
         "relationships_mart_records_owner_id__user_id__ref_mart_users_",
         "relationships_mart_relationship_strength_user_id__user_id__ref_mart_users_",
         "relationships_mart_stakeholder_coverage_owner_id__user_id__ref_mart_users_",
@@ -231,6 +232,7 @@ def test_every_singular_test_is_a_blocking_check_of_the_mart_it_names():
         "assert_every_record_has_kpi_row": "marts/mart_relationship_kpis",
         "assert_initiated_totals_reconcile": "marts/mart_relationship_kpis",
         "assert_no_activity_counted_twice": "marts/mart_relationship_kpis",
+        "assert_team_marts_reconcile": "marts/mart_business_unit_periods",
         "assert_team_response_rates_roll_up": "marts/mart_relationship_kpis",
         "assert_top_contacts_counts_consistent": "marts/mart_top_contacts",
     }

@@ -1,8 +1,8 @@
 """What the dashboards show, read from the warehouse in a handful of set-based queries.
 
 The cost of a build is bounded by the number of pages, not by the size of the CRM: one
-query ranks every record and keeps the top N per type in a temporary table
-(`selection.py`), and each widget is then one query joined to that table
+query keeps the top N per type by the ranks of the mart mart_dashboard_records in a
+temporary table (`selection.py`), and each widget is then one query joined to that table
 (`widget_data.py`). A warehouse with 100,000 records and N = 200 reads 800 records'
 widgets, in about ten queries, whatever the record count. Marts only (`marts.mart_*`).
 """
@@ -19,7 +19,6 @@ from orchestration.dashboards.widget_data import load_widgets
 
 # Marts a site can do without (weekly ones, or not built yet): their widgets say so.
 OPTIONAL_MARTS = (
-    "marts.mart_focus_opportunities",
     "marts.mart_relationship_activity_daily",
     "marts.mart_relationship_health_daily",
     "marts.mart_top_contacts",
@@ -59,12 +58,7 @@ def load_dashboard_data(
     """The top `top_n` records per type (of `business_unit`, if given) and all their widgets."""
     present = present_relations(connection)
     missing = {name for name in OPTIONAL_MARTS if name not in present}
-    records = select_records(
-        connection,
-        top_n,
-        business_unit,
-        has_focus_mart="marts.mart_focus_opportunities" not in missing,
-    )
+    records = select_records(connection, top_n, business_unit)
     type_totals = dict.fromkeys(RECORD_TYPES, 0)
     for record in records:
         type_totals[record["record_type"]] = record["type_total"]

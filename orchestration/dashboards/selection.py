@@ -1,11 +1,12 @@
 """Which records get a page: one ranking query per site, kept in a temporary table.
 
-One query ranks every record of the scope and keeps the top N per type in
+One query keeps the top N per type of the scope, by the ranks of the mart
+mart_dashboard_records (dbt ranks every record, globally and within its owner's unit), in
 `dashboard_selection`; each widget query (`widget_data.py`) then joins to it, so a build
 reads N records' widgets per type whatever the CRM's size.
 
 Access: when a business unit is given, only records whose owner belongs to it are
-selected, focus ranks are renumbered within the unit, and the subject of a last or next
+selected (ranked, and focus-ranked, within the unit), and the subject of a last or next
 interaction whose activity is owned outside it (or by an unknown owner) is replaced by
 "restricted" here, before any rendering, so it cannot leak into a page or the index data.
 """
@@ -22,104 +23,65 @@ from orchestration.dashboards.model import (
     fetch_rows,
 )
 
-# Ranking within each type: open opportunities by focus rank (value at risk), then every
-# record by health score, lowest first (the relationships that need attention), then the
-# busiest, the most recent, and the id so the order repeats exactly.
+# The ranking and the unit columns come from the mart mart_dashboard_records (dbt): a site
+# keeps the top N of each type by the global rank, or, on a unit's site, the unit's records
+# by their rank within the unit, which also shows the focus rank within the unit.
 SELECTION_SQL = f"""
 create or replace temp table {SELECTION_TABLE} as
 with
+ranking as (
+    select * from marts.mart_dashboard_records
+),
+
 kpis as (
     select * from marts.mart_relationship_kpis
 ),
 
 records as (
-    select record_type, record_id, owner_id, owner_name, business_unit_id, record_state
+    select record_type, record_id, owner_id, owner_name, record_state
     from marts.mart_records
 ),
 
-users as (
-    select user_id, business_unit_id
-    from marts.mart_users
-),
-
 focus as (
-    {{focus_sql}}
+    select opportunity_id, value_at_risk, estimated_value, estimated_close_date, reasons
+    from marts.mart_focus_opportunities
 ),
 
-joined as (
+scoped as (
     select
         kpis.*,
         records.owner_id,
         records.record_state,
         records.owner_name,
-        records.business_unit_id,
-        focus.focus_rank,
+        ranking.business_unit_id,
         focus.value_at_risk,
         focus.estimated_value,
         focus.estimated_close_date,
         focus.reasons as focus_reasons,
-        coalesce(kpis.activities_initiated_by_team, 0)
-            + coalesce(kpis.activities_initiated_by_customer, 0) as activity_count
-    from kpis
+        ranking.activity_count,
+        ranking.last_interaction_business_unit_id,
+        ranking.next_interaction_business_unit_id,
+        case when cast($business_unit as varchar) is null then ranking.focus_rank
+            else ranking.unit_focus_rank end as focus_rank,
+        case when cast($business_unit as varchar) is null then ranking.type_rank
+            else ranking.unit_type_rank end as type_rank,
+        case when cast($business_unit as varchar) is null then ranking.type_total
+            else ranking.unit_type_total end as type_total
+    from ranking
+    inner join kpis
+        on kpis.record_type = ranking.record_type
+        and kpis.record_id = ranking.record_id
     left join records
-        on records.record_type = kpis.record_type
-        and records.record_id = kpis.record_id
+        on records.record_type = ranking.record_type
+        and records.record_id = ranking.record_id
     left join focus
-        on kpis.record_type = 'opportunity'
-        and focus.opportunity_id = kpis.record_id
+        on ranking.record_type = 'opportunity'
+        and focus.opportunity_id = ranking.record_id
     where cast($business_unit as varchar) is null
-        or records.business_unit_id = cast($business_unit as varchar)
-),
-
-scoped as (
-    -- The focus rank a page shows: on a unit's site, the rank within the unit (1..n in
-    -- the global order; the global rank would tell how many riskier deals other units
-    -- have); on the all-units site, the mart's rank as it is.
-    select
-        * exclude (focus_rank),
-        case
-            when focus_rank is null then null
-            when cast($business_unit as varchar) is null then focus_rank
-            else row_number() over (
-                partition by record_type, focus_rank is null order by focus_rank
-            )
-        end as focus_rank
-    from joined
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by record_type
-            order by
-                focus_rank asc nulls last,
-                health_score asc nulls last,
-                activity_count desc,
-                last_interaction_at desc nulls last,
-                record_id asc
-        ) as type_rank,
-        count(*) over (partition by record_type) as type_total
-    from scoped
-),
-
-selected as (
-    select * from ranked where type_rank <= $top_n
-),
-
-final as (
-    select
-        selected.*,
-        last_owners.business_unit_id as last_interaction_business_unit_id,
-        next_owners.business_unit_id as next_interaction_business_unit_id
-    from selected
-    left join users as last_owners
-        on last_owners.user_id = selected.last_interaction_owner_id
-    left join users as next_owners
-        on next_owners.user_id = selected.next_interaction_owner_id
+        or ranking.business_unit_id = cast($business_unit as varchar)
 )
 
-select * from final
+select * from scoped where type_rank <= $top_n
 """
 
 STATE_COUNTS_SQL = """
@@ -146,18 +108,6 @@ final as (
 select * from final order by record_type, health_state
 """
 
-FOCUS_SQL = """
-    select opportunity_id, focus_rank, value_at_risk, estimated_value, estimated_close_date,
-        reasons
-    from marts.mart_focus_opportunities
-"""
-NO_FOCUS_SQL = """
-    select cast(null as varchar) as opportunity_id, cast(null as integer) as focus_rank,
-        cast(null as double) as value_at_risk, cast(null as double) as estimated_value,
-        cast(null as date) as estimated_close_date, cast(null as varchar) as reasons
-    where false
-"""
-
 
 def restrict_subjects(records: list[Row], business_unit: str | None) -> None:
     """Hide the subject of interactions owned outside the unit, as CRM suites do."""
@@ -176,18 +126,13 @@ def select_records(
     connection: duckdb.DuckDBPyConnection,
     top_n: int,
     business_unit: str | None,
-    has_focus_mart: bool,
 ) -> list[Row]:
     """The top `top_n` records per type of the scope, ordered by type then rank.
 
     Fills the temporary table `dashboard_selection` that the widget queries join to; the
     subjects of interactions owned outside `business_unit` come back as "restricted".
     """
-    focus_sql = FOCUS_SQL if has_focus_mart else NO_FOCUS_SQL
-    connection.execute(
-        SELECTION_SQL.replace("{focus_sql}", focus_sql),
-        {"business_unit": business_unit, "top_n": top_n},
-    )
+    connection.execute(SELECTION_SQL, {"business_unit": business_unit, "top_n": top_n})
     order = ", ".join(f"'{record_type}'" for record_type in RECORD_TYPES)
     records = fetch_rows(
         connection,

@@ -1,6 +1,7 @@
--- Relationship health score per record and day, for the last health_history_days days
--- (docs/kpi_definitions.md, "Relationship health"). The score on day d uses only activity
--- on or before d, so the score at T-14 days is the same formula on earlier data.
+-- Relationship health score per record and day, for the last health_history_days days, or
+-- team_health_change_long_days + 1 if longer (docs/kpi_definitions.md, "Relationship
+-- health"). The score on day d uses only activity on or before d, so the score at T-14 days
+-- is the same formula on earlier data.
 --
 -- score = 100 * (w_f * frequency + w_r * recency + w_c * reciprocity), rounded, where over
 -- the health_window_days ending at d:
@@ -71,8 +72,13 @@ customer_answers as (
 ),
 
 {%- set as_of_day_number = day_number(as_of_date()) %}
+{#- Days kept: the published history (mart_relationship_health_daily), or longer when the
+    team marts compare with the state team_health_change_long_days ago (T-90 needs 91). #}
+{%- set score_days_kept = [
+    var('health_history_days'), var('team_health_change_long_days') + 1
+] | max %}
 {%- set first_score_day_number = '(' ~ as_of_day_number ~ ' - '
-    ~ (var('health_history_days') - 1) ~ ')' %}
+    ~ (score_days_kept - 1) ~ ')' %}
 {%- set window_days = var('health_window_days') %}
 {#- Something on day e is in the window of day d when d - window_days < e <= d: it enters on
     e and leaves on e + window_days. Only score days are output, so every change up to the

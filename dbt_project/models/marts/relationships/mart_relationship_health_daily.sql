@@ -16,6 +16,10 @@ final as (
         recency_component,
         reciprocity_component
     from health
+    -- The intermediate model may keep more days (for the team marts' 90-day comparison).
+    where score_date > cast(
+        {{ dbt.dateadd('day', -var('health_history_days'), as_of_date()) }} as date
+    )
 )
 
 select * from final
