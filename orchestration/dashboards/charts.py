@@ -182,3 +182,34 @@ def state_chart(data: DashboardData) -> Markup:
         height=240,
         empty_message="No records",
     )
+
+
+def team_health_chart(snapshots: list[dict]) -> Markup:
+    """A team's open records per health state 90 days ago, 14 days ago and now (stacked).
+
+    `snapshots` are `team_pages.health_snapshots`: [{label, counts: {state: n}, total}].
+    """
+    states = list(snapshots[0]["counts"]) if snapshots else []
+    return stacked_bar_chart(
+        [snapshot["label"] for snapshot in snapshots],
+        [
+            Series(
+                STATE_LABELS[state],
+                STATE_COLOURS[state],
+                [snapshot["counts"][state] for snapshot in snapshots],
+            )
+            for state in states
+        ],
+        label="Health of the team's open records, 90 and 14 days ago and now",
+        width=460,
+        height=240,
+        tooltips=[
+            f"{snapshot['label']}: "
+            + ", ".join(
+                f"{fmt_count(count)} {STATE_LABELS[state]}"
+                for state, count in snapshot["counts"].items()
+            )
+            for snapshot in snapshots
+        ],
+        empty_message="No open records",
+    )

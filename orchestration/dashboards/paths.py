@@ -30,3 +30,16 @@ def page_filename(record_id: str) -> str:
 def record_path(record_type: str, record_id: str) -> str:
     """Path of a record page, relative to the site root (where index.html is)."""
     return f"{record_type}/{page_filename(record_id)}"
+
+
+def owner_path(owner_id: str) -> str:
+    """Path of an owner's page (the manager view of one seller), relative to the site root."""
+    return f"owners/{page_filename(owner_id)}"
+
+
+def unit_path(business_unit_id: str) -> str:
+    """Path of a business unit's page, relative to the site root.
+
+    Not to be confused with `business_units/<unit>/`, the unit's own site (on request).
+    """
+    return f"units/{page_filename(business_unit_id)}"

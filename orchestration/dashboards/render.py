@@ -26,7 +26,8 @@ from orchestration.dashboards.model import (
     Key,
     Row,
 )
-from orchestration.dashboards.paths import record_path
+from orchestration.dashboards.paths import owner_path, record_path, unit_path
+from orchestration.dashboards.team_data import TeamData
 from orchestration.dashboards.templating import render_page
 
 # The cards of a record page, in order: templates/widgets/<name>.html.
@@ -73,15 +74,29 @@ PAIR_HEADINGS = {
 
 @dataclass
 class SiteContext:
-    """What every page of one site shares: the data, which records have pages, the clock."""
+    """What every page of one site shares: the data, which records and teams have pages,
+    the clock."""
 
     data: DashboardData
     built_at: datetime
     scope_label: str
+    team: TeamData = field(default_factory=TeamData)
     pages: set[Key] = field(init=False)
 
     def __post_init__(self) -> None:
         self.pages = {(r["record_type"], r["record_id"]) for r in self.data.records}
+
+    def owner_href(self, root: str, owner_id: str | None) -> str | None:
+        """The link from a page at `root` to an owner's page, None when it has none here."""
+        if owner_id is None or owner_id not in self.team.owner_periods:
+            return None
+        return root + owner_path(owner_id)
+
+    def unit_href(self, root: str, business_unit_id: str | None) -> str | None:
+        """The link from a page at `root` to a unit's page, None when it has none here."""
+        if business_unit_id is None or business_unit_id not in self.team.unit_periods:
+            return None
+        return root + unit_path(business_unit_id)
 
     @property
     def as_of(self) -> datetime:
@@ -114,6 +129,7 @@ def page_context(site: SiteContext, title: str, root: str, **values: Any) -> dic
         "root": root,
         "site": site,
         "href_for": partial(site.href, root),
+        "owner_href": partial(site.owner_href, root),
         **values,
     }
 
@@ -283,8 +299,13 @@ def index_rows(data: DashboardData) -> list[Row]:
     return rows
 
 
-def index_context(site: SiteContext, unit_links: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
-    """Everything `templates/index.html` shows; `unit_links` are (unit, folder) pairs."""
+def index_context(
+    site: SiteContext,
+    unit_links: Sequence[tuple[str, str]] = (),
+    teams: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """Everything `templates/index.html` shows; `unit_links` are (unit, folder) pairs of the
+    unit sites, `teams` the Teams card's groups (`team_pages.teams_index`)."""
     data = site.data
     return page_context(
         site,
@@ -301,6 +322,7 @@ def index_context(site: SiteContext, unit_links: Sequence[tuple[str, str]] = ())
         ],
         state_chart=charts.state_chart(data),
         unit_links=list(unit_links),
+        teams=list(teams),
         record_types=list(RECORD_TYPES),
         columns=[
             {"key": key, "label": label, "numeric": numeric}
@@ -310,5 +332,9 @@ def index_context(site: SiteContext, unit_links: Sequence[tuple[str, str]] = ())
     )
 
 
-def render_index(site: SiteContext, unit_links: Sequence[tuple[str, str]] = ()) -> str:
-    return render_page("index.html", index_context(site, unit_links))
+def render_index(
+    site: SiteContext,
+    unit_links: Sequence[tuple[str, str]] = (),
+    teams: Sequence[dict[str, Any]] = (),
+) -> str:
+    return render_page("index.html", index_context(site, unit_links, teams))

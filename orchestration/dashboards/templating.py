@@ -43,6 +43,13 @@ EMPLOYEE_NOTICE = (
     "They are not for decisions about employees' pay, rewards, seniority or other rights."
 )
 
+# Near the top of the manager views (owner and business-unit pages, issue 16 item 3): what
+# they are for, in the words of the seed's warning.
+MANAGER_NOTICE = (
+    "These views help sellers and managers improve. They are not for decisions about "
+    "employees' pay, rewards or standing."
+)
+
 # The closing tag that would end the element an asset is inlined into.
 _CLOSING_TAGS = {".css": "</style", ".js": "</script"}
 
@@ -78,7 +85,11 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(FILTERS)
-    env.globals.update(inline_asset=inline_asset, employee_notice=EMPLOYEE_NOTICE)
+    env.globals.update(
+        inline_asset=inline_asset,
+        employee_notice=EMPLOYEE_NOTICE,
+        manager_notice=MANAGER_NOTICE,
+    )
     # `tojson` writes the index's rows: compact, UTF-8 as it is, dates as text. Jinja
     # escapes <, >, & and ' inside it, so the JSON cannot close its <script> element.
     env.policies["json.dumps_kwargs"] = {
