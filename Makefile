@@ -11,7 +11,7 @@ SAMPLE_ACTIVITIES ?= 50000
 SAMPLE_SEED ?= 42
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-.PHONY: setup sample run test dev bench lint docs clean
+.PHONY: setup sample run test dev bench lint docs screenshots clean
 
 ## Environment: a venv with the exact pins of constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -51,11 +51,16 @@ dev: sample
 bench: setup
 	$(BIN)/python -m bench
 
+## PNGs of the dashboards' index, one owner page and one unit page, from the exports of the
+## last `make run` (RA_EXPORT_DIR, default exports/), into test-artifacts/screenshots/.
+screenshots: setup
+	$(BIN)/python scripts/screenshots.py "$(abspath $(or $(RA_EXPORT_DIR),exports))"
+
 ## SQL lint compiles every model with dbt (the dbt templater, see .sqlfluff); the scratch
 ## in-memory warehouse keeps it away from a real one (about a minute on two cores).
 lint: setup
-	$(BIN)/ruff check orchestration tests bench
-	$(BIN)/ruff format --check orchestration tests bench
+	$(BIN)/ruff check orchestration tests bench scripts
+	$(BIN)/ruff format --check orchestration tests bench scripts
 	RA_WAREHOUSE=:memory: $(BIN)/sqlfluff lint dbt_project/models sql_tests --processes 2
 
 ## The dbt docs site, one offline HTML file: $RA_EXPORT_DIR/docs/index.html (default

@@ -27,13 +27,15 @@ from xml.etree import ElementTree
 
 import duckdb
 import pytest
+import yaml
 from jinja2 import UndefinedError
 from markupsafe import escape
 
 from orchestration.dashboards import data as dashboard_data
-from orchestration.dashboards.filters import fmt_at, fmt_count, fmt_minutes, type_label
+from orchestration.dashboards.filters import fmt_at, fmt_count, fmt_minutes, fmt_rate, type_label
+from orchestration.dashboards.model import fetch_rows
 from orchestration.dashboards.options import DashboardOptions, dashboard_options, parse_top_n
-from orchestration.dashboards.paths import page_filename, record_path
+from orchestration.dashboards.paths import owner_path, page_filename, record_path, unit_path
 from orchestration.dashboards.svg import (
     Series,
     horizontal_bar_chart,
@@ -41,8 +43,16 @@ from orchestration.dashboards.svg import (
     nice_ceiling,
     stacked_bar_chart,
 )
+from orchestration.dashboards.team_data import (
+    GOING_DARK_LOOKBACK_DAYS,
+    GOING_DARK_QUIET_DAYS,
+    GOING_DARK_SHOWN,
+    GOING_DARK_SQL,
+    PERIODS,
+)
 from orchestration.dashboards.templating import (
     EMPLOYEE_NOTICE,
+    MANAGER_NOTICE,
     environment,
     inline_asset,
     render_page,
@@ -80,6 +90,15 @@ def build(warehouse: Path, export_dir: Path, top_n: int = 200, units: str = "") 
             connection, export_dir, dashboard_options(top_n, units, {}), built_at=BUILT_AT
         )
     return export_dir / "dashboards"
+
+
+def record_pages(site_dir: Path) -> list[str]:
+    """The record pages of a site, as paths relative to it ("contact/<id>.html"), sorted."""
+    return sorted(
+        page.relative_to(site_dir).as_posix()
+        for record_type in ("opportunity", "lead", "account", "contact")
+        for page in (site_dir / record_type).glob("*.html")
+    )
 
 
 def embedded_rows(index_html: str) -> list[dict[str, Any]]:
@@ -294,10 +313,12 @@ HOSTILE_SUBJECT = """<img src=x onerror=alert("subject")> R&D 'Q3' &amp;"""
 @pytest.fixture(scope="module")
 def hostile_site(
     built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, str]:
-    """A site (top_n=1) where one record's name and last subject are hostile markup.
+) -> tuple[Path, str, str]:
+    """A site (top_n=1) where one record's name and last subject, and its owner's name, are
+    hostile markup.
 
-    Returns (site folder, that record's page path relative to the site).
+    Returns (site folder, that record's page path, its owner's page path; paths relative
+    to the site).
     """
     tmp_path = tmp_path_factory.mktemp("hostile")
     warehouse = writable_copy(built_warehouse, tmp_path / "db")
@@ -314,11 +335,19 @@ def hostile_site(
             "last_interaction_subject = ? where record_type = ? and record_id = ?",
             [HOSTILE_NAME, HOSTILE_SUBJECT, record_type, record_id],
         )
-    return build(warehouse, tmp_path / "export", top_n=1), record_path(record_type, record_id)
+        connection.execute(
+            "update marts.mart_users set user_name = ? where user_id = ?",
+            [HOSTILE_NAME, record["owner_id"]],
+        )
+    return (
+        build(warehouse, tmp_path / "export", top_n=1),
+        record_path(record_type, record_id),
+        owner_path(record["owner_id"]),
+    )
 
 
-def test_names_and_subjects_typed_by_users_are_escaped(hostile_site: tuple[Path, str]):
-    dashboards, page_path = hostile_site
+def test_names_and_subjects_typed_by_users_are_escaped(hostile_site: tuple[Path, str, str]):
+    dashboards, page_path, _ = hostile_site
     page = (dashboards / page_path).read_text()
     index = (dashboards / "index.html").read_text()
     for text in (page, index):
@@ -334,13 +363,19 @@ def test_names_and_subjects_typed_by_users_are_escaped(hostile_site: tuple[Path,
     assert any(row["record_name"] == HOSTILE_NAME for row in embedded_rows(index))
 
 
-def test_every_page_of_every_site_states_the_employee_notice(built_warehouse: Path, tmp_path: Path):
+@pytest.fixture(scope="module")
+def all_units_site(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dashboards with a site per business unit (top_n=2: small, every page type)."""
+    return build(built_warehouse, tmp_path_factory.mktemp("all_units"), top_n=2, units="all")
+
+
+def test_every_page_of_every_site_states_the_employee_notice(all_units_site: Path):
     """Issue 19 item 5: the analytics are not for decisions about employees."""
     assert (
         "not for decisions about employees' pay, rewards, seniority or other rights"
         in EMPLOYEE_NOTICE
     )
-    dashboards = build(built_warehouse, tmp_path, top_n=2, units="all")
+    dashboards = all_units_site
     manifest = json.loads((dashboards / "manifest.json").read_text())
     assert len(manifest["sites"]) >= 2  # the all-units site and at least one unit's
     pages = sorted(dashboards.rglob("*.html"))
@@ -350,6 +385,200 @@ def test_every_page_of_every_site_states_the_employee_notice(built_warehouse: Pa
     for page in pages:
         footer = page.read_text().split("<footer>")[1].split("</footer>")[0]
         assert notice in footer, page.relative_to(dashboards)
+
+
+# --- Team pages: one per owner and per business unit (issue 16 item 3) --------------------
+
+
+def owner_period_rows(connection: duckdb.DuckDBPyConnection, owner_id: str) -> list[dict]:
+    """The owner's mart rows in the order the page's columns show the periods."""
+    rows = fetch_rows(
+        connection, "select * from marts.mart_owner_periods where owner_id = ?", [owner_id]
+    )
+    by_period = {row["period"]: row for row in rows}
+    return [by_period[period] for period, _ in PERIODS]
+
+
+def table_row(page: str, label: str) -> list[str]:
+    """The cells after the first of the table row whose first cell is `label` (a template's
+    literal text, so not escaped)."""
+    match = re.search(rf"<tr[^>]*><td>{re.escape(label)}</td>(.*?)</tr>", page)
+    assert match, label
+    return re.findall(r"<td[^>]*>(.*?)</td>", match.group(1))
+
+
+def test_team_pages_exist_for_the_owners_of_the_listed_records_and_every_unit(
+    built_warehouse: Path, site: Path
+):
+    with read_only(built_warehouse) as connection:
+        listed = {
+            (row["record_type"], row["record_id"])
+            for row in embedded_rows((site / "index.html").read_text())
+        }
+        owners = {
+            owner
+            for record_type, record_id, owner in connection.execute(
+                "select record_type, record_id, owner_id from marts.mart_records"
+            ).fetchall()
+            if (record_type, record_id) in listed and owner is not None
+        }
+        units = {
+            row[0]
+            for row in connection.execute(
+                "select distinct business_unit_id from marts.mart_business_unit_periods"
+            ).fetchall()
+        }
+    assert owners and units
+    assert {p.relative_to(site).as_posix() for p in (site / "owners").glob("*.html")} == {
+        owner_path(owner) for owner in owners
+    }
+    assert {p.relative_to(site).as_posix() for p in (site / "units").glob("*.html")} == {
+        unit_path(unit) for unit in units
+    }
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert manifest["sites"][0]["pages"]["owner"] == len(owners)
+    assert manifest["sites"][0]["pages"]["business_unit"] == len(units)
+    # The index's Teams card links every one of them.
+    teams = (site / "index.html").read_text().split('id="teams"')[1].split("</section>")[0]
+    assert set(re.findall(r'href="([^"]+)"', teams)) == {owner_path(o) for o in owners} | {
+        unit_path(u) for u in units
+    }
+
+
+def test_owner_page_shows_the_mart_row_of_every_period(built_warehouse: Path, site: Path):
+    """Numbers on the page equal mart_owner_periods, period by period (columns in PERIODS
+    order): activity counts, time, both response rates with their counts, health, going dark.
+    """
+    with read_only(built_warehouse) as connection:
+        owner_id = connection.execute(
+            "select owner_id from marts.mart_owner_periods "
+            "where period = 'last_90_days' order by customer_emails_received desc, owner_id "
+            "limit 1"
+        ).fetchone()[0]
+        rows = owner_period_rows(connection, owner_id)
+        name = connection.execute(
+            "select user_name from marts.mart_users where user_id = ?", [owner_id]
+        ).fetchone()[0]
+    page = (site / owner_path(owner_id)).read_text()
+    assert f"<h1>{e(name)}</h1>" in page
+    assert table_row(page, "Emails sent by us") == [fmt_count(r["emails_sent"]) for r in rows]
+    assert table_row(page, "Phone calls received") == [
+        fmt_count(r["phone_calls_received"]) for r in rows
+    ]
+    assert table_row(page, "Our team") == [
+        fmt_minutes(r["time_spent_by_team_minutes"]) for r in rows
+    ]
+    # "62% (31 of 50)": the rate and the counts behind it, from the same row.
+    by_us = table_row(page, "Our team answered customers' emails")
+    assert by_us == [
+        f"{fmt_rate(r['response_rate_by_us'])} ({fmt_count(r['customer_emails_answered_by_us'])}"
+        f" of {fmt_count(r['customer_emails_received'])})"
+        for r in rows
+    ]
+    # By hand for the last 90 days: answered / received as a whole percentage.
+    answered, received = (
+        rows[2][c] for c in ("customer_emails_answered_by_us", "customer_emails_received")
+    )
+    assert received > 0
+    assert by_us[2] == f"{round(100 * answered / received)}% ({answered:,} of {received:,})"
+    assert table_row(page, "Customers answered our emails") == [
+        f"{fmt_rate(r['response_rate_by_them'])} ({fmt_count(r['team_emails_answered_by_them'])}"
+        f" of {fmt_count(r['team_emails_sent'])})"
+        for r in rows
+    ]
+    snapshot = rows[0]
+    # Health: 90 days ago, 14 days ago, now; each column adds up to the open records.
+    good = table_row(page, "Open records")
+    assert good == [fmt_count(snapshot["open_records_owned"])] * 3
+    assert table_row(page, "Good to poor") == [
+        fmt_count(snapshot["records_good_to_poor_14d"]),
+        fmt_count(snapshot["records_good_to_poor_90d"]),
+    ]
+    assert f"Records going dark: {fmt_count(snapshot['records_going_dark'])}</h2>" in page
+    listed = page.split('id="team-going-dark"')[1].split("</section>")[0].count("<tr><td>")
+    assert listed == min(snapshot["records_going_dark"], GOING_DARK_SHOWN)
+
+
+def test_the_going_dark_list_has_as_many_records_as_the_marts_count(built_warehouse: Path):
+    """The pages list going-dark records by the rule of int_team_record_states (its dbt
+    vars are the constants of team_data.py): per owner and per unit, as many as the team
+    marts count."""
+    dbt_vars = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    assert (dbt_vars["going_dark_quiet_days"], dbt_vars["going_dark_lookback_days"]) == (
+        GOING_DARK_QUIET_DAYS,
+        GOING_DARK_LOOKBACK_DAYS,
+    )
+    params = {
+        "business_unit": None,
+        "quiet_days": GOING_DARK_QUIET_DAYS,
+        "lookback_days": GOING_DARK_LOOKBACK_DAYS,
+        "shown": 1_000_000,
+    }
+    with read_only(built_warehouse) as connection:
+        listed = fetch_rows(connection, GOING_DARK_SQL, params)
+        for team, mart in (
+            ("owner_id", "marts.mart_owner_periods"),
+            ("business_unit_id", "marts.mart_business_unit_periods"),
+        ):
+            counted = dict(
+                connection.execute(
+                    f"select {team}, records_going_dark from {mart} "
+                    "where period = 'last_30_days' and records_going_dark > 0"
+                ).fetchall()
+            )
+            found: dict[str, int] = {}
+            for row in listed:
+                found[row[team]] = found.get(row[team], 0) + 1
+            assert counted and found == counted, team
+
+
+def test_a_unit_site_has_only_its_unit_page_and_its_owners_pages(
+    built_warehouse: Path, all_units_site: Path
+):
+    with read_only(built_warehouse) as connection:
+        unit_of = dict(
+            connection.execute("select user_id, business_unit_id from marts.mart_users").fetchall()
+        )
+    manifest = json.loads((all_units_site / "manifest.json").read_text())
+    unit_sites = [site for site in manifest["sites"] if site["business_unit"] is not None]
+    assert len(unit_sites) >= 2
+    units = {site["business_unit"] for site in unit_sites}
+    for unit_site in unit_sites:
+        unit, folder = unit_site["business_unit"], all_units_site / unit_site["path"]
+        assert [p.relative_to(folder).as_posix() for p in (folder / "units").glob("*.html")] == [
+            unit_path(unit)
+        ]
+        owners = {
+            owner
+            for owner, owner_unit in unit_of.items()
+            if owner_unit == unit and (folder / owner_path(owner)).exists()
+        }
+        assert owners
+        assert len(list((folder / "owners").glob("*.html"))) == len(owners)
+        assert unit_site["pages"]["owner"] == len(owners)
+        assert unit_site["pages"]["business_unit"] == 1
+        # No other unit is named on the unit's index or team pages.
+        for page in [folder / "index.html", *(folder / "owners").glob("*.html")]:
+            text = page.read_text()
+            assert all(other not in text for other in units - {unit}), page
+        teams = (folder / "index.html").read_text().split('id="teams"')[1].split("</section>")[0]
+        assert set(re.findall(r'href="([^"]+)"', teams)) == {
+            unit_path(unit),
+            *(owner_path(owner) for owner in owners),
+        }
+
+
+def test_every_team_page_states_what_the_manager_views_are_not_for(all_units_site: Path):
+    assert "not for decisions about employees' pay, rewards or standing" in MANAGER_NOTICE
+    pages = [*all_units_site.rglob("owners/*.html"), *all_units_site.rglob("units/*.html")]
+    manifest = json.loads((all_units_site / "manifest.json").read_text())
+    assert len(pages) == sum(
+        site["pages"]["owner"] + site["pages"]["business_unit"] for site in manifest["sites"]
+    )
+    sentence = f'<p class="manager-notice" id="manager-notice" role="note">{e(MANAGER_NOTICE)}</p>'
+    for page in pages:
+        header = page.read_text().split("<header>")[1].split("</header>")[0]
+        assert sentence in header, page.relative_to(all_units_site)
 
 
 def _restricted_case(warehouse: Path) -> tuple[str, str, str, str]:
@@ -418,7 +647,7 @@ def test_business_unit_export_holds_only_its_records_and_restricts_foreign_subje
                 [unit],
             ).fetchall()
         }
-    pages = {p.relative_to(unit_site).as_posix() for p in unit_site.glob("*/*.html")}
+    pages = set(record_pages(unit_site))
     assert pages and pages <= owned
     assert {row["href"] for row in embedded_rows((unit_site / "index.html").read_text())} == pages
     manifest = json.loads((dashboards / "manifest.json").read_text())
@@ -503,9 +732,7 @@ def test_a_unit_site_ranks_within_the_unit_and_shows_no_count_of_other_units(
         everyone_page = (dashboards / page_name).read_text()
         assert f"<dt>Focus rank</dt><dd>{global_rank}</dd>" in everyone_page
         unit_site = dashboards / BUSINESS_UNITS_DIR / unit
-        assert [p.relative_to(unit_site).as_posix() for p in unit_site.glob("*/*.html")] == [
-            page_name
-        ]
+        assert record_pages(unit_site) == [page_name]
         page = (unit_site / page_name).read_text()
         index = (unit_site / "index.html").read_text()
         assert "<dt>Focus rank</dt><dd>1</dd>" in page
@@ -661,7 +888,11 @@ def test_generation_is_bounded_by_top_n_not_by_the_number_of_records(
     assert everyone["records_in_scope"] == dict.fromkeys(
         ("opportunity", "lead", "account", "contact"), 25_000
     )
-    assert everyone["pages"] == dict.fromkeys(("opportunity", "lead", "account", "contact"), 50)
+    # Without the team marts (not made here) a site has no owner or unit pages.
+    assert everyone["pages"] == dict.fromkeys(("opportunity", "lead", "account", "contact"), 50) | {
+        "owner": 0,
+        "business_unit": 0,
+    }
     assert len(embedded_rows((dashboards / "index.html").read_text())) == 200
     assert len(manifest["sites"]) == 3  # everyone, bu0, bu1
     assert seconds < 60, f"{seconds:.1f}s for 600 pages"
@@ -998,9 +1229,9 @@ HOSTILE_INDEX = """
 
 @needs_chromium
 def test_hostile_names_and_subjects_show_as_text_in_chromium(
-    browser: HeadlessChromium, hostile_site: tuple[Path, str]
+    browser: HeadlessChromium, hostile_site: tuple[Path, str, str]
 ):
-    dashboards, page_path = hostile_site
+    dashboards, page_path, _ = hostile_site
     browser.call(
         "Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_ALERTS}, session=browser.session
     )
@@ -1022,3 +1253,68 @@ def test_hostile_names_and_subjects_show_as_text_in_chromium(
     shown = browser.evaluate(HOSTILE_INDEX)
     assert HOSTILE_NAME in shown.pop("names")
     assert shown == {"alerts": [], "images": 0, "scripts": 2}  # the rows (JSON) and index.js
+
+
+TEAM_PAGE = """
+(function () {
+  var notice = document.getElementById("manager-notice");
+  var box = notice.getBoundingClientRect();
+  return {alerts: window.__alerts || [], title: document.title,
+          heading: document.querySelector("h1").textContent,
+          manager_notice: notice.innerText, in_header: notice.closest("header") !== null,
+          manager_notice_shown: box.width > 0 && box.height > 0 && box.top < 300,
+          scripts: document.querySelectorAll("script").length};
+})()
+"""
+
+
+@needs_chromium
+def test_owner_and_unit_pages_in_chromium_show_both_notices_and_their_chart(
+    browser: HeadlessChromium, site: Path
+):
+    for kind, folder in (("owner", "owners"), ("business-unit", "units")):
+        page = sorted((site / folder).glob("*.html"))[0]
+        log = browser.open(page)
+        browser.screenshot(ARTIFACTS / f"{kind}.png")
+        log.assert_clean()
+        assert_charts_drawn(browser.evaluate(CHARTS_DRAWN), expected=1)
+        assert_notice_shown(browser)
+        shown = browser.evaluate(TEAM_PAGE)
+        assert shown["manager_notice"] == MANAGER_NOTICE
+        assert shown["in_header"] and shown["manager_notice_shown"], kind
+        assert shown["scripts"] == 0
+        back = browser.evaluate("document.querySelector('header a').getAttribute('href')")
+        assert page.parent.joinpath(back).resolve() == (site / "index.html")
+
+
+@needs_chromium
+def test_a_hostile_owner_name_shows_as_text_in_chromium(
+    browser: HeadlessChromium, hostile_site: tuple[Path, str, str]
+):
+    dashboards, _, page_path = hostile_site
+    browser.call(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_ALERTS}, session=browser.session
+    )
+    log = browser.open(dashboards / page_path)
+    browser.screenshot(ARTIFACTS / "hostile-owner.png")
+    log.assert_clean()
+    shown = browser.evaluate(TEAM_PAGE)
+    assert (shown["alerts"], shown["title"], shown["heading"], shown["scripts"]) == (
+        [],
+        f"{HOSTILE_NAME} · Owner",
+        HOSTILE_NAME,
+        0,
+    )
+    # The index's Teams card and the owner list of the owner's unit name them as text too.
+    unit_href = browser.evaluate(
+        "document.querySelector('header a[href^=\"../units/\"]').getAttribute('href')"
+    )
+    unit_page = (dashboards / page_path).parent.joinpath(unit_href).resolve()
+    for page in (dashboards / "index.html", unit_page):
+        log = browser.open(page)
+        log.assert_clean()
+        names = browser.evaluate(
+            "Array.from(document.querySelectorAll('a')).map(function (a) { return a.textContent; })"
+        )
+        assert HOSTILE_NAME in names, page.name
+        assert browser.evaluate("window.__alerts") == []
