@@ -247,7 +247,10 @@ def test_dagster_assets_export_marts_then_dashboards(
     assert (tmp_path / BI_DATABASE).exists()
     site = json.loads((tmp_path / "dashboards" / "manifest.json").read_text())
     assert site["top_n"] == 2
-    assert all(count <= 2 for count in site["sites"][0]["pages"].values())
+    pages = site["sites"][0]["pages"]
+    assert all(pages[t] <= 2 for t in ("opportunity", "lead", "account", "contact"))
+    # One page per owner of those (at most 8) records, one per business unit.
+    assert 1 <= pages["owner"] <= 8 and pages["business_unit"] >= 1
     with duckdb.connect(str(built_warehouse), read_only=True) as connection:
         units = connection.execute(
             "select count(distinct business_unit_id) from staging.stg_dataverse__system_users"

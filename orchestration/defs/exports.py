@@ -110,13 +110,13 @@ class DashboardConfig(dg.Config):
         dg.AssetSpec(
             DASHBOARDS_KEY,
             group_name="exports",
-            # The marts its queries read (orchestration/dashboards/data.py), not the files.
+            # The marts its queries read (orchestration/dashboards/), not the files.
             deps=exposure_deps(DASHBOARDS_EXPOSURE),
             kinds={"html"},
             description=(
-                "Static HTML dashboards under $RA_EXPORT_DIR/dashboards: a searchable index "
-                "and a page per record for the top N per type, and per business unit on "
-                "request."
+                "Static HTML dashboards under $RA_EXPORT_DIR/dashboards: a searchable index, "
+                "a page per record for the top N per type, a page per owner of those "
+                "records and per business unit, and a site per business unit on request."
             ),
         ),
     ],
