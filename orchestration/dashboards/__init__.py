@@ -1,4 +1,5 @@
-"""Static HTML dashboards for stakeholders: a searchable index and one page per record.
+"""Static HTML dashboards for stakeholders: a searchable index, one page per record, and
+one page per owner and per business unit (the manager views).
 
 Pages are self-contained (inline CSS, inline SVG charts, a little inline JavaScript on the
 index), so they open straight from disk, offline, with nothing fetched from a CDN.

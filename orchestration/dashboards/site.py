@@ -1,4 +1,4 @@
-"""One dashboard site (index plus record pages) written into a folder.
+"""One dashboard site (index, record pages, owner and unit pages) written into a folder.
 
 The folder is a staging folder that nobody reads yet (see
 orchestration.publishing.export_files, which renames the finished tree into place), so files
