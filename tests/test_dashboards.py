@@ -27,7 +27,6 @@ from xml.etree import ElementTree
 
 import duckdb
 import pytest
-import yaml
 from jinja2 import UndefinedError
 from markupsafe import escape
 
@@ -44,8 +43,6 @@ from orchestration.dashboards.svg import (
     stacked_bar_chart,
 )
 from orchestration.dashboards.team_data import (
-    GOING_DARK_LOOKBACK_DAYS,
-    GOING_DARK_QUIET_DAYS,
     GOING_DARK_SHOWN,
     GOING_DARK_SQL,
     PERIODS,
@@ -500,20 +497,9 @@ def test_owner_page_shows_the_mart_row_of_every_period(built_warehouse: Path, si
 
 
 def test_the_going_dark_list_has_as_many_records_as_the_marts_count(built_warehouse: Path):
-    """The pages list going-dark records by the rule of int_team_record_states (its dbt
-    vars are the constants of team_data.py): per owner and per unit, as many as the team
-    marts count."""
-    dbt_vars = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
-    assert (dbt_vars["going_dark_quiet_days"], dbt_vars["going_dark_lookback_days"]) == (
-        GOING_DARK_QUIET_DAYS,
-        GOING_DARK_LOOKBACK_DAYS,
-    )
-    params = {
-        "business_unit": None,
-        "quiet_days": GOING_DARK_QUIET_DAYS,
-        "lookback_days": GOING_DARK_LOOKBACK_DAYS,
-        "shown": 1_000_000,
-    }
+    """The pages list the records mart_dashboard_records flags as going dark: per owner and
+    per unit, as many as the team marts count."""
+    params = {"business_unit": None, "shown": 1_000_000}
     with read_only(built_warehouse) as connection:
         listed = fetch_rows(connection, GOING_DARK_SQL, params)
         for team, mart in (

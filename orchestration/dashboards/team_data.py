@@ -33,12 +33,6 @@ PERIODS = (
     ("last_quarter", "Last quarter"),
     ("year_to_date", "Year to date"),
 )
-# The dbt vars going_dark_quiet_days and going_dark_lookback_days (dbt_project.yml), which
-# int_team_record_states uses for the marts' records_going_dark count; the list on the
-# pages applies the same rule to mart_relationship_kpis.last_interaction_at (a test
-# checks that both agree, and that these equal the vars).
-GOING_DARK_QUIET_DAYS = 30
-GOING_DARK_LOOKBACK_DAYS = 90
 # Records going dark listed per page (the page says how many there are in all).
 GOING_DARK_SHOWN = 50
 
@@ -116,19 +110,24 @@ final as (
 select * from final order by business_unit_id, lower(owner_name), owner_id
 """
 
-# Open or active records whose latest completed linked activity (mart_relationship_kpis)
-# falls on a day in the lookback window before the quiet days that end on T's date: the
-# rule of int_team_record_states.is_going_dark. Ranked per owner and per unit, longest
-# quiet first, so each page lists at most $shown of them.
+# The records going dark (mart_dashboard_records.is_going_dark: the flag the team marts
+# count in records_going_dark), ranked per owner and per unit, longest quiet first, so each
+# page lists at most $shown of them.
 GOING_DARK_SQL = """
 with
+flags as (
+    select record_type, record_id
+    from marts.mart_dashboard_records
+    where is_going_dark
+),
+
 records as (
-    select record_type, record_id, record_name, owner_id, owner_name, business_unit_id, is_closed
+    select record_type, record_id, record_name, owner_id, owner_name, business_unit_id
     from marts.mart_records
 ),
 
 kpis as (
-    select record_type, record_id, last_interaction_at, inactive_days, health_state, kpis_as_of
+    select record_type, record_id, last_interaction_at, inactive_days, health_state
     from marts.mart_relationship_kpis
 ),
 
@@ -143,19 +142,15 @@ dark as (
         kpis.last_interaction_at,
         kpis.inactive_days,
         kpis.health_state
-    from records
+    from flags
+    inner join records
+        on records.record_type = flags.record_type
+        and records.record_id = flags.record_id
     inner join kpis
-        on kpis.record_type = records.record_type
-        and kpis.record_id = records.record_id
-    where not coalesce(records.is_closed, false)
-        and cast(kpis.last_interaction_at as date)
-            <= cast(kpis.kpis_as_of as date) - cast($quiet_days as integer)
-        and cast(kpis.last_interaction_at as date)
-            > cast(kpis.kpis_as_of as date) - cast($quiet_days + $lookback_days as integer)
-        and (
-            cast($business_unit as varchar) is null
-            or records.business_unit_id = cast($business_unit as varchar)
-        )
+        on kpis.record_type = flags.record_type
+        and kpis.record_id = flags.record_id
+    where cast($business_unit as varchar) is null
+        or records.business_unit_id = cast($business_unit as varchar)
 ),
 
 ranked as (
@@ -232,12 +227,7 @@ def load_team_data(
     dark = fetch_rows(
         connection,
         GOING_DARK_SQL,
-        unit
-        | {
-            "quiet_days": GOING_DARK_QUIET_DAYS,
-            "lookback_days": GOING_DARK_LOOKBACK_DAYS,
-            "shown": GOING_DARK_SHOWN,
-        },
+        unit | {"shown": GOING_DARK_SHOWN},
     )
     data.owner_going_dark = {
         owner: rows

@@ -21,8 +21,6 @@ from orchestration.dashboards import charts
 from orchestration.dashboards.model import Row
 from orchestration.dashboards.render import SiteContext, page_context
 from orchestration.dashboards.team_data import (
-    GOING_DARK_LOOKBACK_DAYS,
-    GOING_DARK_QUIET_DAYS,
     PERIODS,
 )
 from orchestration.dashboards.templating import render_page
@@ -104,7 +102,6 @@ def team_context(
         ],
         going_dark=going_dark,
         going_dark_total=going_dark[0][going_dark_total_key] if going_dark else 0,
-        going_dark_days={"quiet": GOING_DARK_QUIET_DAYS, "lookback": GOING_DARK_LOOKBACK_DAYS},
         **values,
     )
 

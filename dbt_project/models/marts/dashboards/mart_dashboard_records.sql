@@ -8,7 +8,8 @@
 -- A unit's site shows unit_focus_rank (1..n within the unit, in the global order): the
 -- global rank would tell how many riskier deals other units have. The business units of
 -- the last and next interaction's activity owners let a unit's site hide subjects owned
--- elsewhere.
+-- elsewhere. is_going_dark is int_team_record_states' flag, the one the team marts count,
+-- so the owner and unit pages list exactly the records behind records_going_dark.
 with kpis as (
     select
         record_type,
@@ -37,6 +38,11 @@ focus as (
     from {{ ref('mart_focus_opportunities') }}
 ),
 
+team_states as (
+    select record_type, record_id, is_going_dark
+    from {{ ref('int_team_record_states') }}
+),
+
 joined as (
     select
         kpis.record_type,
@@ -48,7 +54,8 @@ joined as (
         kpis.health_score,
         kpis.last_interaction_at,
         last_owners.business_unit_id as last_interaction_business_unit_id,
-        next_owners.business_unit_id as next_interaction_business_unit_id
+        next_owners.business_unit_id as next_interaction_business_unit_id,
+        coalesce(team_states.is_going_dark, false) as is_going_dark
     from kpis
     left join records
         on kpis.record_type = records.record_type
@@ -60,6 +67,9 @@ joined as (
         on kpis.last_interaction_owner_id = last_owners.user_id
     left join users as next_owners
         on kpis.next_interaction_owner_id = next_owners.user_id
+    left join team_states
+        on kpis.record_type = team_states.record_type
+        and kpis.record_id = team_states.record_id
 ),
 
 {%- set rank_order %}
@@ -102,7 +112,8 @@ final as (
         cast(unit_focus_rank as {{ dbt.type_bigint() }}) as unit_focus_rank,
         cast(activity_count as {{ dbt.type_bigint() }}) as activity_count,
         last_interaction_business_unit_id,
-        next_interaction_business_unit_id
+        next_interaction_business_unit_id,
+        is_going_dark
     from ranked
 )
 
