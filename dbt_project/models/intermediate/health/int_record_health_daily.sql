@@ -127,7 +127,15 @@ change_days as (
             as customer_initiated_weighted,
         sum(case when activity_type = 'email' and initiated_by = 'team' then entered else 0 end)
             as team_emails,
-        sum(customer_answers) as customer_answers
+        sum(customer_answers) as customer_answers,
+        -- Unweighted counts and the last meeting, for the reasons in words.
+        sum(entered) as window_activities,
+        sum(case when initiated_by = 'customer' then entered else 0 end)
+            as customer_initiated_activities,
+        sum(case when initiated_by in ('team', 'customer') then entered else 0 end)
+            as initiated_activities,
+        max(case when activity_type = 'meeting' then activity_day_number end)
+            as last_meeting_day_number
     from changes
     group by record_key, day_number
 ),
@@ -145,7 +153,11 @@ rolling as (
         sum(team_initiated_weighted) over to_date as window_team_initiated,
         sum(customer_initiated_weighted) over to_date as window_customer_initiated,
         sum(team_emails) over to_date as window_team_emails,
-        sum(customer_answers) over to_date as window_customer_answers
+        sum(customer_answers) over to_date as window_customer_answers,
+        sum(window_activities) over to_date as window_activities,
+        sum(customer_initiated_activities) over to_date as window_customer_initiated_activities,
+        sum(initiated_activities) over to_date as window_initiated_activities,
+        max(last_meeting_day_number) over to_date as last_meeting_day_number
     from change_days
     window
         to_date_order as (partition by record_key order by day_number),
@@ -164,24 +176,17 @@ span_components as (
         next_day_number,
         activities_to_date,
         last_activity_day_number,
-        least(
-            1.0,
-            window_weighted_millionths / 1000000.0
-            / ({{ window_days }} / {{ var('health_expected_interval_days') }})
-        ) as frequency_component,
-        case
-            when window_team_initiated + window_customer_initiated > 0 then least(
-                1.0,
-                cast(window_customer_initiated as double)
-                / (window_team_initiated + window_customer_initiated)
-                / {{ var('health_target_customer_share') }}
-            )
-            else 0.0
-        end as initiative_component,
-        case
-            when window_team_emails > 0
-                then least(1.0, cast(window_customer_answers as double) / window_team_emails)
-        end as answer_component
+        last_meeting_day_number,
+        window_activities,
+        window_customer_initiated_activities,
+        window_initiated_activities,
+        window_team_emails,
+        window_customer_answers,
+        {{ health_frequency('window_weighted_millionths') }} as frequency_component,
+        {{ health_initiative('window_customer_initiated', 'window_team_initiated') }}
+            as initiative_component,
+        {{ health_answers('window_customer_answers', 'window_team_emails') }}
+            as answer_component
     from rolling
 ),
 
@@ -193,68 +198,76 @@ score_days as (
             as day_number,
         activities_to_date,
         last_activity_day_number,
+        last_meeting_day_number,
+        window_activities,
+        window_customer_initiated_activities,
+        window_initiated_activities,
+        window_team_emails,
+        window_customer_answers,
         frequency_component,
-        case
-            when answer_component is null then initiative_component
-            else (initiative_component + answer_component) / 2
-        end as reciprocity_component
+        initiative_component,
+        answer_component,
+        {{ health_reciprocity('initiative_component', 'answer_component') }}
+            as reciprocity_component
     from span_components
     where day_number <= {{ as_of_day_number }}
 ),
 
 scored as (
     select
-        record_key,
-        day_number,
-        activities_to_date,
-        frequency_component,
-        case
-            when last_activity_day_number is null then 0.0
-            else power(
-                0.5,
-                (day_number - last_activity_day_number)
-                / {{ var('health_recency_half_life_days') }}
-            )
-        end as recency_component,
-        reciprocity_component
+        *,
+        day_number - last_activity_day_number as days_since_last_activity,
+        day_number - last_meeting_day_number as days_since_last_meeting,
+        {{ health_recency('day_number - last_activity_day_number') }} as recency_component
     from score_days
 ),
 
 with_scores as (
     select
         *,
-        case
-            when activities_to_date >= {{ var('health_min_activities') }} then cast({{ round_double(
-                "100 * ("
-                ~ var('health_weight_frequency') ~ " * frequency_component + "
-                ~ var('health_weight_recency') ~ " * recency_component + "
-                ~ var('health_weight_reciprocity') ~ " * reciprocity_component)",
-                0
-            ) }} as {{ dbt.type_int() }})
-        end as health_score
+        {{ health_score(
+            'activities_to_date', 'frequency_component', 'recency_component',
+            'reciprocity_component'
+        ) }} as health_score
     from scored
+),
+
+-- Reasons in words: each candidate's points lost (null when it does not apply), ranked.
+reason_candidates as (
+    select
+        *,
+        {{ health_reason_candidates() }}
+    from with_scores
+),
+
+reasons as (
+    select
+        *,
+        {{ health_reasons_text() }} as health_reasons
+    from reason_candidates
 ),
 
 final as (
     select
         applicable_records.record_type,
         applicable_records.record_id,
-        cast({{ dbt.dateadd('day', 'with_scores.day_number', "cast('1970-01-01' as date)") }} as date)
+        cast({{ dbt.dateadd('day', 'reasons.day_number', "cast('1970-01-01' as date)") }} as date)
             as score_date,
-        with_scores.health_score,
+        reasons.health_score,
         case
-            when with_scores.health_score is null then 'not_enough_info'
+            when reasons.health_score is null then 'not_enough_info'
             else score_states.health_state
         end as health_state,
-        cast(with_scores.activities_to_date as {{ dbt.type_bigint() }}) as activities_to_date,
-        cast(with_scores.frequency_component as double) as frequency_component,
-        cast(with_scores.recency_component as double) as recency_component,
-        cast(with_scores.reciprocity_component as double) as reciprocity_component
-    from with_scores
+        cast(reasons.activities_to_date as {{ dbt.type_bigint() }}) as activities_to_date,
+        cast(reasons.frequency_component as double) as frequency_component,
+        cast(reasons.recency_component as double) as recency_component,
+        cast(reasons.reciprocity_component as double) as reciprocity_component,
+        {{ health_explanation_columns('reasons') }}
+    from reasons
     inner join applicable_records
-        on with_scores.record_key = applicable_records.record_key
+        on reasons.record_key = applicable_records.record_key
     left join score_states
-        on with_scores.health_score = score_states.health_score
+        on reasons.health_score = score_states.health_score
 )
 
 select * from final
