@@ -99,6 +99,15 @@ def unrelated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
             "create table intermediate.int_email_replies_matched (original_activity_id "
             "varchar, answered_by varchar, answered_at timestamp)"
         )
+        # No people of interest: breadth is absent (and its default weight is 0).
+        connection.execute(
+            "create table intermediate.int_record_people_of_interest (record_type varchar, "
+            "record_id varchar, person_id varchar, side varchar)"
+        )
+        connection.execute(
+            "create table intermediate.int_activity_parties_sided (activity_id varchar, "
+            "party_id varchar, side varchar, links_to_records boolean)"
+        )
     finally:
         connection.close()
     dbt(["seed", "--select", "health_activity_weights", "health_state_bands"], warehouse)

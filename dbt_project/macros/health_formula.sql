@@ -50,22 +50,54 @@
     end
 {%- endmacro %}
 
-{#- A component's weighted contribution in score points: 100 x weight x component. The three
-    contributions add up to the score before rounding. -#}
-{% macro health_contribution(component, weight_var) -%}
-    100 * {{ var(weight_var) }} * {{ component }}
+{#- min(1, customer people of interest who took part in the window / the people expected):
+    expected = min(people of interest, health_breadth_target_people). Null (absent) without
+    customer people of interest: contacts (their only person is themselves) and records
+    with none. -#}
+{% macro health_breadth(people_engaged, people_of_interest) -%}
+    case
+        when {{ people_of_interest }} > 0 then least(
+            1.0,
+            cast({{ people_engaged }} as double)
+            / least({{ people_of_interest }}, {{ var('health_breadth_target_people') }})
+        )
+    end
+{%- endmacro %}
+
+{#- The weights of the components present on a row: frequency, recency and reciprocity
+    always, breadth when it is not null and its weight is not 0. The score divides by it, so
+    an absent component's weight is spread over the others (never a fake neutral value).
+    With the defaults (0.35 + 0.35 + 0.30, breadth 0) it is the constant 1.0. -#}
+{% macro health_weight_total(breadth) -%}
+    {%- set base = var('health_weight_frequency') + var('health_weight_recency')
+        + var('health_weight_reciprocity') -%}
+    {%- if var('health_weight_breadth') | float == 0 -%}
+        {{ base }}
+    {%- else -%}
+        ({{ base }} + case when {{ breadth }} is null then 0 else {{ var('health_weight_breadth') }} end)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A component's weighted contribution in score points: 100 x weight x component / the
+    weights present. The contributions add up to the score before rounding. -#}
+{% macro health_contribution(component, weight_var, breadth) -%}
+    100 * {{ var(weight_var) }} * {{ component }} / {{ health_weight_total(breadth) }}
 {%- endmacro %}
 
 {#- The 0-100 integer score, or null below health_min_activities completed activities.
-    Rounded from 100 x (sum of weight x component), the form the scores were first published
-    with: adding the contributions one by one can differ in the last bit and flip a .5. -#}
-{% macro health_score(activities_to_date, frequency, recency, reciprocity) -%}
+    Rounded from 100 x (sum of weight x component) / weights present, the form the scores
+    were first published with (divided by 1.0 under the defaults): adding the contributions
+    one by one can differ in the last bit and flip a .5. -#}
+{% macro health_score(activities_to_date, frequency, recency, reciprocity, breadth) -%}
+    {%- set breadth_term = '' if var('health_weight_breadth') | float == 0
+        else ' + ' ~ var('health_weight_breadth') ~ ' * coalesce(' ~ breadth ~ ', 0.0)' -%}
     case
         when {{ activities_to_date }} >= {{ var('health_min_activities') }} then cast({{ round_double(
             "100 * ("
             ~ var('health_weight_frequency') ~ " * " ~ frequency ~ " + "
             ~ var('health_weight_recency') ~ " * " ~ recency ~ " + "
-            ~ var('health_weight_reciprocity') ~ " * " ~ reciprocity ~ ")",
+            ~ var('health_weight_reciprocity') ~ " * " ~ reciprocity
+            ~ breadth_term ~ ") / " ~ health_weight_total(breadth),
             0
         ) }} as {{ dbt.type_int() }})
     end

@@ -6,13 +6,14 @@
 
     The macros read these columns of the row: activities_to_date, window_activities,
     window_customer_initiated_activities, window_initiated_activities, window_team_emails,
-    window_customer_answers, days_since_last_activity, days_since_last_meeting,
-    frequency_component, recency_component, reciprocity_component, initiative_component,
-    answer_component. -#}
+    window_customer_answers, window_people_engaged, people_of_interest,
+    days_since_last_activity, days_since_last_meeting, frequency_component,
+    recency_component, reciprocity_component, initiative_component, answer_component,
+    breadth_component. -#}
 
 {#- Candidates in tie-break order: on equal points the earlier one ranks first. -#}
 {% macro _health_reason_names() -%}
-    {{ return(['not_enough_info', 'recency', 'frequency', 'answers', 'initiative', 'meeting']) }}
+    {{ return(['not_enough_info', 'recency', 'frequency', 'answers', 'initiative', 'breadth', 'meeting']) }}
 {%- endmacro %}
 
 {#- One column per candidate, reason_loss_<name>: the points it costs, null when it does not
@@ -21,18 +22,20 @@
     meeting counts in frequency like any activity), so it comes after the costed reasons. -#}
 {% macro health_reason_candidates() -%}
     {%- set min_points = var('health_reason_min_points') -%}
+    {%- set total = health_weight_total('breadth_component') -%}
     {%- set losses = {
-        'recency': '100 * ' ~ var('health_weight_recency') ~ ' * (1 - recency_component)',
-        'frequency': '100 * ' ~ var('health_weight_frequency') ~ ' * (1 - frequency_component)',
-        'answers': '100 * ' ~ var('health_weight_reciprocity') ~ ' * (1 - answer_component) / 2',
+        'recency': '100 * ' ~ var('health_weight_recency') ~ ' * (1 - recency_component) / ' ~ total,
+        'frequency': '100 * ' ~ var('health_weight_frequency') ~ ' * (1 - frequency_component) / ' ~ total,
+        'answers': '100 * ' ~ var('health_weight_reciprocity') ~ ' * (1 - answer_component) / 2 / ' ~ total,
         'initiative': '100 * ' ~ var('health_weight_reciprocity')
             ~ ' * (1 - initiative_component)'
-            ~ ' * (case when answer_component is null then 1.0 else 0.5 end)',
+            ~ ' * (case when answer_component is null then 1.0 else 0.5 end) / ' ~ total,
+        'breadth': '100 * ' ~ var('health_weight_breadth') ~ ' * (1 - breadth_component) / ' ~ total,
     } -%}
     case
         when activities_to_date < {{ var('health_min_activities') }} then 1000.0
     end as reason_loss_not_enough_info,
-    {%- for name in ['recency', 'frequency', 'answers', 'initiative'] %}
+    {%- for name in ['recency', 'frequency', 'answers', 'initiative', 'breadth'] %}
     case
         {%- if name in ('frequency', 'initiative') %}
         {#- Nothing in the window: "no activity in N days" (recency) says it all. #}
@@ -93,6 +96,13 @@
             "' of '", _health_as_text('window_initiated_activities'), "' '",
             _health_plural('window_initiated_activities', 'activity', 'activities'), window,
         ]) }}
+    {%- elif name == 'breadth' -%}
+        {{ dbt.concat([
+            _health_as_text('window_people_engaged'), "' of '",
+            _health_as_text('people_of_interest'), "' customer '",
+            _health_plural('people_of_interest', 'person', 'people'),
+            "' of interest took part'", window,
+        ]) }}
     {%- elif name == 'meeting' -%}
         case
             when days_since_last_meeting is null then 'no meeting yet'
@@ -141,17 +151,20 @@
 
 {#- The explanation columns of a health row (alias: the relation holding the columns above):
     each component as 0-100 (one decimal) and its contribution in score points (two
-    decimals; the three add up to the score before rounding), then the reasons. -#}
+    decimals; they add up to the score before rounding), then the reasons. Breadth is null
+    where it is absent (contacts, records without customer people of interest). -#}
 {% macro health_explanation_columns(alias) -%}
     {%- for name, weight_var in [
         ('frequency', 'health_weight_frequency'),
         ('recency', 'health_weight_recency'),
         ('reciprocity', 'health_weight_reciprocity'),
+        ('breadth', 'health_weight_breadth'),
     ] %}
     cast({{ round_double('100 * ' ~ alias ~ '.' ~ name ~ '_component', 1) }} as double)
         as {{ name }}_score,
-    cast({{ round_double(health_contribution(alias ~ '.' ~ name ~ '_component', weight_var), 2) }} as double)
-        as {{ name }}_contribution_points,
+    cast({{ round_double(health_contribution(
+        alias ~ '.' ~ name ~ '_component', weight_var, alias ~ '.breadth_component'
+    ), 2) }} as double) as {{ name }}_contribution_points,
     {%- endfor %}
     {{ alias }}.health_reasons
 {%- endmacro %}

@@ -83,6 +83,53 @@ customer_answers as (
     where replies.answered_by = 'customer'
 ),
 
+-- Engagement breadth: the opportunity's customer people of interest and the days each took
+-- part (in a qualifying role) in a completed activity linked to it.
+people_of_interest as (
+    select
+        people.record_id as opportunity_id,
+        people.person_id
+    from {{ ref('int_record_people_of_interest') }} as people
+    inner join opportunities
+        on people.record_id = opportunities.opportunity_id
+    where people.record_type = 'opportunity'
+        and people.side = 'customer'
+),
+
+people_counts as (
+    select opportunity_id, count(*) as people_of_interest
+    from people_of_interest
+    group by opportunity_id
+),
+
+participation_days as (
+    select distinct
+        people_of_interest.opportunity_id,
+        people_of_interest.person_id,
+        completed.day_number
+    from people_of_interest
+    inner join {{ ref('int_activity_parties_sided') }} as parties
+        on people_of_interest.person_id = parties.party_id
+    inner join completed
+        on parties.activity_id = completed.activity_id
+        and people_of_interest.opportunity_id = completed.opportunity_id
+    where parties.links_to_records
+        and parties.side = 'customer'
+),
+
+breadth_sums as (
+    select
+        scoring_points.opportunity_id,
+        scoring_points.horizon_days,
+        count(distinct participation_days.person_id) as window_people_engaged
+    from scoring_points
+    inner join participation_days
+        on scoring_points.opportunity_id = participation_days.opportunity_id
+        and participation_days.day_number <= scoring_points.score_day_number
+        and participation_days.day_number > scoring_points.score_day_number - {{ window_days }}
+    group by scoring_points.opportunity_id, scoring_points.horizon_days
+),
+
 {%- set in_window = 'completed.day_number > scoring_points.score_day_number - ' ~ window_days %}
 activity_sums as (
     select
@@ -148,7 +195,10 @@ components as (
         {{ health_reciprocity(
             health_initiative('activity_sums.window_customer_initiated', 'activity_sums.window_team_initiated'),
             health_answers('coalesce(answer_sums.window_customer_answers, 0)', 'activity_sums.window_team_emails')
-        ) }} as reciprocity_component
+        ) }} as reciprocity_component,
+        {{ health_breadth(
+            'coalesce(breadth_sums.window_people_engaged, 0)', 'people_counts.people_of_interest'
+        ) }} as breadth_component
     from scoring_points
     inner join activity_sums
         on scoring_points.opportunity_id = activity_sums.opportunity_id
@@ -156,6 +206,11 @@ components as (
     left join answer_sums
         on scoring_points.opportunity_id = answer_sums.opportunity_id
         and scoring_points.horizon_days = answer_sums.horizon_days
+    left join breadth_sums
+        on scoring_points.opportunity_id = breadth_sums.opportunity_id
+        and scoring_points.horizon_days = breadth_sums.horizon_days
+    left join people_counts
+        on scoring_points.opportunity_id = people_counts.opportunity_id
 ),
 
 scored as (
@@ -163,7 +218,7 @@ scored as (
         *,
         {{ health_score(
             'activities_to_date', 'frequency_component', 'recency_component',
-            'reciprocity_component'
+            'reciprocity_component', 'breadth_component'
         ) }} as health_score
     from components
 ),
@@ -184,7 +239,8 @@ final as (
         cast(scored.activities_to_date as {{ dbt.type_bigint() }}) as activities_to_date,
         cast(scored.frequency_component as double) as frequency_component,
         cast(scored.recency_component as double) as recency_component,
-        cast(scored.reciprocity_component as double) as reciprocity_component
+        cast(scored.reciprocity_component as double) as reciprocity_component,
+        cast(scored.breadth_component as double) as breadth_component
     from scored
     left join score_states
         on scored.health_score = score_states.health_score

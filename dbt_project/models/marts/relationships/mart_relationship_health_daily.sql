@@ -22,6 +22,9 @@ final as (
         recency_contribution_points,
         reciprocity_score,
         reciprocity_contribution_points,
+        breadth_component,
+        breadth_score,
+        breadth_contribution_points,
         health_reasons
     from health
 )

@@ -22,6 +22,8 @@ health_now as (
         recency_contribution_points,
         reciprocity_score,
         reciprocity_contribution_points,
+        breadth_score,
+        breadth_contribution_points,
         health_reasons
     from {{ ref('int_record_health_daily') }}
     where score_date = {{ as_of_date() }}
@@ -253,6 +255,8 @@ final as (
         health_now.recency_contribution_points,
         health_now.reciprocity_score,
         health_now.reciprocity_contribution_points,
+        health_now.breadth_score,
+        health_now.breadth_contribution_points,
         health_now.health_reasons
     from counts_filled
     left join last_interactions
