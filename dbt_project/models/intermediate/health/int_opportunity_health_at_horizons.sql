@@ -8,6 +8,7 @@
 -- days before it closed has no score 30 days before. Grouped per opportunity, not per day,
 -- so memory follows the closed deals' activities, not a record x day grid.
 {%- set window_days = var('health_window_days') %}
+{%- set in_window = 'completed.day_number > scoring_points.score_day_number - ' ~ window_days %}
 with opportunities as (
     select
         opportunity_id,
@@ -130,7 +131,6 @@ breadth_sums as (
     group by scoring_points.opportunity_id, scoring_points.horizon_days
 ),
 
-{%- set in_window = 'completed.day_number > scoring_points.score_day_number - ' ~ window_days %}
 activity_sums as (
     select
         scoring_points.opportunity_id,
@@ -163,7 +163,7 @@ activity_sums as (
     from scoring_points
     left join completed
         on scoring_points.opportunity_id = completed.opportunity_id
-        and completed.day_number <= scoring_points.score_day_number
+        and scoring_points.score_day_number >= completed.day_number
     group by scoring_points.opportunity_id, scoring_points.horizon_days
 ),
 
