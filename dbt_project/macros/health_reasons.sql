@@ -132,7 +132,17 @@
     end
 {%- endmacro %}
 
-{#- The top reasons joined by '; ', or null when none applies. -#}
+{#- One column per candidate, reason_rank_<name>: its rank among those that apply. Computed
+    once per row in its own step: inlined in each position's CASE it cost three times as
+    much at 45M history rows. -#}
+{% macro health_reason_ranks() -%}
+    {%- for name in _health_reason_names() %}
+    {{ _health_reason_rank(name) }} as reason_rank_{{ name }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The top reasons joined by '; ', or null when none applies (reads reason_rank_<name>). -#}
 {% macro health_reasons_text() -%}
     {%- set names = _health_reason_names() -%}
     {%- set parts = [] -%}
@@ -140,7 +150,7 @@
         {%- set reason -%}
             case
             {%- for name in names %}
-                when {{ _health_reason_rank(name) }} = {{ k }} then {{ _health_reason_text(name) }}
+                when reason_rank_{{ name }} = {{ k }} then {{ _health_reason_text(name) }}
             {%- endfor %}
             end
         {%- endset -%}

@@ -321,11 +321,18 @@ reason_candidates as (
     from with_scores
 ),
 
+reason_ranks as (
+    select
+        *,
+        {{ health_reason_ranks() }}
+    from reason_candidates
+),
+
 reasons as (
     select
         *,
         {{ health_reasons_text() }} as health_reasons
-    from reason_candidates
+    from reason_ranks
 ),
 
 final as (
