@@ -11,7 +11,7 @@ SAMPLE_ACTIVITIES ?= 50000
 SAMPLE_SEED ?= 42
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-.PHONY: setup sample run test dev bench lint docs screenshots clean
+.PHONY: setup sample run test dev bench lint docs screenshots clean validate-health
 
 ## Environment: a venv with the exact pins of constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -55,6 +55,14 @@ bench: setup
 ## last `make run` (RA_EXPORT_DIR, default exports/), into test-artifacts/screenshots/.
 screenshots: setup
 	$(BIN)/python scripts/screenshots.py "$(abspath $(or $(RA_EXPORT_DIR),exports))"
+
+## Health score against won/lost outcomes (docs/kpi_definitions.md section 6): rebuilds the
+## two validation models on the warehouse of `make run` and writes docs/health_validation.md.
+## Compare parameter sets with VARS='{health_weight_recency: 0.5}' OUT=/tmp/candidate.md.
+VARS ?=
+OUT ?= docs/health_validation.md
+validate-health: setup
+	$(BIN)/python -m orchestration.health_validation --vars '$(VARS)' --out '$(OUT)'
 
 ## SQL lint compiles every model with dbt (the dbt templater, see .sqlfluff); the scratch
 ## in-memory warehouse keeps it away from a real one (about a minute on two cores).

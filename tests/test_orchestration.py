@@ -234,6 +234,7 @@ def test_every_singular_test_is_a_blocking_check_of_the_mart_it_names():
     assert singular == {
         "assert_daily_sums_match_window_totals": "marts/mart_relationship_activity_daily",
         "assert_every_record_has_kpi_row": "marts/mart_relationship_kpis",
+        "assert_health_contributions_add_up_to_score": "marts/mart_relationship_health_daily",
         "assert_initiated_totals_reconcile": "marts/mart_relationship_kpis",
         "assert_no_activity_counted_twice": "marts/mart_relationship_kpis",
         "assert_team_marts_reconcile": "marts/mart_business_unit_periods",

@@ -143,7 +143,7 @@ def test_same_as_of_gives_byte_identical_exports(built_sample, rebuilt_sample):
     first, second = built_sample.export_dir, rebuilt_sample.export_dir
     files = sorted(path.name for path in (first / "marts").iterdir())
     assert files == sorted(path.name for path in (second / "marts").iterdir())
-    assert len(files) == 2 * 14  # Parquet and CSV of every mart
+    assert len(files) == 2 * 15  # Parquet and CSV of every mart
     different = [
         name
         for name in files

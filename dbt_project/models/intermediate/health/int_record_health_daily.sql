@@ -3,12 +3,15 @@
 -- health"). The score on day d uses only activity on or before d, so the score at T-14 days
 -- is the same formula on earlier data.
 --
--- score = 100 * (w_f * frequency + w_r * recency + w_c * reciprocity), rounded, where over
+-- score = 100 * (w_f * frequency + w_r * recency + w_c * reciprocity + w_b * breadth)
+-- / (the weights of the components present), rounded (macros/health_formula.sql), where over
 -- the health_window_days ending at d:
 --   frequency   = min(1, weighted activities / (window days / expected interval days))
 --   recency     = 0.5 ^ (days since the last activity / recency half-life)
 --   reciprocity = min(1, customer-initiated share / target share), averaged with
 --                 min(1, customer answers / team emails) when the team sent email.
+--   breadth     = min(1, customer people of interest taking part / min(their number, target));
+--                 absent for contacts (weight 0 by default: shown, not scored).
 --
 -- Bounded memory at 10 million activities: running totals are taken only over the days on
 -- which something changes for a record (an activity or answer enters the window, or leaves
@@ -60,6 +63,57 @@ completed as (
     where record_activities.activity_status = 'completed'
 ),
 
+-- Engagement breadth: customer people of interest of accounts, opportunities and leads (a
+-- contact's only person is itself: no breadth), each with a small integer key.
+people_of_interest as (
+    select
+        applicable_records.record_key,
+        people.person_id,
+        row_number() over (order by applicable_records.record_key, people.person_id)
+            as person_key
+    from {{ ref('int_record_people_of_interest') }} as people
+    inner join applicable_records
+        on people.record_type = applicable_records.record_type
+        and people.record_id = applicable_records.record_id
+    where people.side = 'customer'
+        and people.record_type != 'contact'
+),
+
+people_counts as (
+    select record_key, count(*) as people_of_interest
+    from people_of_interest
+    group by record_key
+),
+
+-- The days each person of interest took part (in a qualifying role) in a completed
+-- activity linked to the record.
+participation_days as (
+    select distinct
+        people_of_interest.person_key,
+        people_of_interest.record_key,
+        completed.day_number
+    from people_of_interest
+    inner join {{ ref('int_activity_parties_sided') }} as parties
+        on people_of_interest.person_id = parties.party_id
+    inner join completed
+        on parties.activity_id = completed.activity_id
+        and people_of_interest.record_key = completed.record_key
+    where parties.links_to_records
+        and parties.side = 'customer'
+),
+
+-- A person counts on day d when they took part on some day e with d - window < e <= d: a
+-- run of participation days closer than window_days apart is one stretch of presence.
+participation_neighbours as (
+    select
+        record_key,
+        day_number,
+        lag(day_number) over person_days as previous_day_number,
+        lead(day_number) over person_days as next_day_number
+    from participation_days
+    window person_days as (partition by person_key order by day_number)
+),
+
 -- Customer answers to team emails, counted on the day the answer arrived.
 customer_answers as (
     select
@@ -96,27 +150,43 @@ changes as (
         initiated_by,
         activity_type,
         weight_millionths,
-        0 as customer_answers
+        0 as customer_answers,
+        0 as people_engaged
     from completed
     union all
     select
         record_key, day_number + {{ window_days }}, null, 0, -1,
-        initiated_by, activity_type, weight_millionths, 0
+        initiated_by, activity_type, weight_millionths, 0, 0
     from completed
     where {{ in_window_by_first_score_day }} and {{ leaves_by_as_of }}
     union all
     select
         record_key, greatest(day_number, {{ first_score_day_number }}), null, 0, 0,
-        null, null, 0, 1
+        null, null, 0, 1, 0
     from customer_answers
     where {{ in_window_by_first_score_day }}
     union all
-    select record_key, day_number + {{ window_days }}, null, 0, 0, null, null, 0, -1
+    select record_key, day_number + {{ window_days }}, null, 0, 0, null, null, 0, -1, 0
     from customer_answers
     where {{ in_window_by_first_score_day }} and {{ leaves_by_as_of }}
     union all
+    -- A person of interest enters at the start of a stretch of presence and leaves window
+    -- days after its last day; changes before the first score day fold onto it.
+    select
+        record_key, greatest(day_number, {{ first_score_day_number }}), null, 0, 0,
+        null, null, 0, 0, 1
+    from participation_neighbours
+    where previous_day_number is null or day_number - previous_day_number >= {{ window_days }}
+    union all
+    select
+        record_key, greatest(day_number + {{ window_days }}, {{ first_score_day_number }}),
+        null, 0, 0, null, null, 0, 0, -1
+    from participation_neighbours
+    where (next_day_number is null or next_day_number - day_number >= {{ window_days }})
+        and {{ leaves_by_as_of }}
+    union all
     -- Every active record has a row on the first score day, with or without a change.
-    select distinct record_key, {{ first_score_day_number }}, null, 0, 0, null, null, 0, 0
+    select distinct record_key, {{ first_score_day_number }}, null, 0, 0, null, null, 0, 0, 0
     from completed
 ),
 
@@ -133,7 +203,16 @@ change_days as (
             as customer_initiated_weighted,
         sum(case when activity_type = 'email' and initiated_by = 'team' then entered else 0 end)
             as team_emails,
-        sum(customer_answers) as customer_answers
+        sum(customer_answers) as customer_answers,
+        -- Unweighted counts and the last meeting, for the reasons in words.
+        sum(entered) as window_activities,
+        sum(case when initiated_by = 'customer' then entered else 0 end)
+            as customer_initiated_activities,
+        sum(case when initiated_by in ('team', 'customer') then entered else 0 end)
+            as initiated_activities,
+        max(case when activity_type = 'meeting' then activity_day_number end)
+            as last_meeting_day_number,
+        sum(people_engaged) as people_engaged
     from changes
     group by record_key, day_number
 ),
@@ -151,7 +230,12 @@ rolling as (
         sum(team_initiated_weighted) over to_date as window_team_initiated,
         sum(customer_initiated_weighted) over to_date as window_customer_initiated,
         sum(team_emails) over to_date as window_team_emails,
-        sum(customer_answers) over to_date as window_customer_answers
+        sum(customer_answers) over to_date as window_customer_answers,
+        sum(window_activities) over to_date as window_activities,
+        sum(customer_initiated_activities) over to_date as window_customer_initiated_activities,
+        sum(initiated_activities) over to_date as window_initiated_activities,
+        max(last_meeting_day_number) over to_date as last_meeting_day_number,
+        sum(people_engaged) over to_date as window_people_engaged
     from change_days
     window
         to_date_order as (partition by record_key order by day_number),
@@ -165,30 +249,29 @@ rolling as (
 -- The components that stay the same until the next change.
 span_components as (
     select
-        record_key,
-        day_number,
-        next_day_number,
-        activities_to_date,
-        last_activity_day_number,
-        least(
-            1.0,
-            window_weighted_millionths / 1000000.0
-            / ({{ window_days }} / {{ var('health_expected_interval_days') }})
-        ) as frequency_component,
-        case
-            when window_team_initiated + window_customer_initiated > 0 then least(
-                1.0,
-                cast(window_customer_initiated as double)
-                / (window_team_initiated + window_customer_initiated)
-                / {{ var('health_target_customer_share') }}
-            )
-            else 0.0
-        end as initiative_component,
-        case
-            when window_team_emails > 0
-                then least(1.0, cast(window_customer_answers as double) / window_team_emails)
-        end as answer_component
+        rolling.record_key,
+        rolling.day_number,
+        rolling.next_day_number,
+        rolling.activities_to_date,
+        rolling.last_activity_day_number,
+        rolling.last_meeting_day_number,
+        rolling.window_activities,
+        rolling.window_customer_initiated_activities,
+        rolling.window_initiated_activities,
+        rolling.window_team_emails,
+        rolling.window_customer_answers,
+        {{ health_frequency('rolling.window_weighted_millionths') }} as frequency_component,
+        {{ health_initiative('rolling.window_customer_initiated', 'rolling.window_team_initiated') }}
+            as initiative_component,
+        {{ health_answers('rolling.window_customer_answers', 'rolling.window_team_emails') }}
+            as answer_component,
+        rolling.window_people_engaged,
+        people_counts.people_of_interest,
+        {{ health_breadth('rolling.window_people_engaged', 'people_counts.people_of_interest') }}
+            as breadth_component
     from rolling
+    left join people_counts
+        on rolling.record_key = people_counts.record_key
 ),
 
 -- Each change row holds on the score days from its day to the day before the next change.
@@ -199,68 +282,87 @@ score_days as (
             as day_number,
         activities_to_date,
         last_activity_day_number,
+        last_meeting_day_number,
+        window_activities,
+        window_customer_initiated_activities,
+        window_initiated_activities,
+        window_team_emails,
+        window_customer_answers,
+        window_people_engaged,
+        people_of_interest,
         frequency_component,
-        case
-            when answer_component is null then initiative_component
-            else (initiative_component + answer_component) / 2
-        end as reciprocity_component
+        initiative_component,
+        answer_component,
+        breadth_component,
+        {{ health_reciprocity('initiative_component', 'answer_component') }}
+            as reciprocity_component
     from span_components
     where day_number <= {{ as_of_day_number }}
 ),
 
 scored as (
     select
-        record_key,
-        day_number,
-        activities_to_date,
-        frequency_component,
-        case
-            when last_activity_day_number is null then 0.0
-            else power(
-                0.5,
-                (day_number - last_activity_day_number)
-                / {{ var('health_recency_half_life_days') }}
-            )
-        end as recency_component,
-        reciprocity_component
+        *,
+        day_number - last_activity_day_number as days_since_last_activity,
+        day_number - last_meeting_day_number as days_since_last_meeting,
+        {{ health_recency('day_number - last_activity_day_number') }} as recency_component
     from score_days
 ),
 
 with_scores as (
     select
         *,
-        case
-            when activities_to_date >= {{ var('health_min_activities') }} then cast({{ round_double(
-                "100 * ("
-                ~ var('health_weight_frequency') ~ " * frequency_component + "
-                ~ var('health_weight_recency') ~ " * recency_component + "
-                ~ var('health_weight_reciprocity') ~ " * reciprocity_component)",
-                0
-            ) }} as {{ dbt.type_int() }})
-        end as health_score
+        {{ health_score(
+            'activities_to_date', 'frequency_component', 'recency_component',
+            'reciprocity_component', 'breadth_component'
+        ) }} as health_score
     from scored
+),
+
+-- Reasons in words: each candidate's points lost (null when it does not apply), ranked.
+reason_candidates as (
+    select
+        *,
+        {{ health_reason_candidates() }}
+    from with_scores
+),
+
+reason_ranks as (
+    select
+        *,
+        {{ health_reason_ranks() }}
+    from reason_candidates
+),
+
+reasons as (
+    select
+        *,
+        {{ health_reasons_text() }} as health_reasons
+    from reason_ranks
 ),
 
 final as (
     select
         applicable_records.record_type,
         applicable_records.record_id,
-        cast({{ dbt.dateadd('day', 'with_scores.day_number', "cast('1970-01-01' as date)") }} as date)
+        cast({{ dbt.dateadd('day', 'reasons.day_number', "cast('1970-01-01' as date)") }} as date)
             as score_date,
-        with_scores.health_score,
+        reasons.health_score,
         case
-            when with_scores.health_score is null then 'not_enough_info'
+            when reasons.health_score is null then 'not_enough_info'
             else score_states.health_state
         end as health_state,
-        cast(with_scores.activities_to_date as {{ dbt.type_bigint() }}) as activities_to_date,
-        cast(with_scores.frequency_component as double) as frequency_component,
-        cast(with_scores.recency_component as double) as recency_component,
-        cast(with_scores.reciprocity_component as double) as reciprocity_component
-    from with_scores
+        cast(reasons.activities_to_date as {{ dbt.type_bigint() }}) as activities_to_date,
+        cast(reasons.frequency_component as double) as frequency_component,
+        cast(reasons.recency_component as double) as recency_component,
+        cast(reasons.reciprocity_component as double) as reciprocity_component,
+        cast(reasons.breadth_component as double) as breadth_component,
+        {{ health_explanation_columns('reasons') }}
+    from reasons
     inner join applicable_records
-        on with_scores.record_key = applicable_records.record_key
+        on reasons.record_key = applicable_records.record_key
     left join score_states
-        on with_scores.health_score = score_states.health_score
+        on reasons.health_score = score_states.health_score
 )
 
 select * from final

@@ -14,7 +14,18 @@ final as (
         activities_to_date,
         frequency_component,
         recency_component,
-        reciprocity_component
+        reciprocity_component,
+        -- The explanation (docs/kpi_definitions.md section 6, "Reasons").
+        frequency_score,
+        frequency_contribution_points,
+        recency_score,
+        recency_contribution_points,
+        reciprocity_score,
+        reciprocity_contribution_points,
+        breadth_component,
+        breadth_score,
+        breadth_contribution_points,
+        health_reasons
     from health
     -- The intermediate model may keep more days (for the team marts' 90-day comparison).
     where score_date > cast(

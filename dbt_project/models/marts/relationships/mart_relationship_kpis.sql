@@ -11,7 +11,20 @@ responses as (
 ),
 
 health_now as (
-    select record_type, record_id, health_score, health_state
+    select
+        record_type,
+        record_id,
+        health_score,
+        health_state,
+        frequency_score,
+        frequency_contribution_points,
+        recency_score,
+        recency_contribution_points,
+        reciprocity_score,
+        reciprocity_contribution_points,
+        breadth_score,
+        breadth_contribution_points,
+        health_reasons
     from {{ ref('int_record_health_daily') }}
     where score_date = {{ as_of_date() }}
 ),
@@ -233,7 +246,18 @@ final as (
         -- Who owns the last and next interaction's activity: the dashboards hide its
         -- subject from a business unit other than the owner's (join mart_users).
         last_interactions.owner_id as last_interaction_owner_id,
-        next_interactions.owner_id as next_interaction_owner_id
+        next_interactions.owner_id as next_interaction_owner_id,
+        -- The health score explained (docs/kpi_definitions.md section 6, "Reasons"): null
+        -- for closed records and records without completed linked activity.
+        health_now.frequency_score,
+        health_now.frequency_contribution_points,
+        health_now.recency_score,
+        health_now.recency_contribution_points,
+        health_now.reciprocity_score,
+        health_now.reciprocity_contribution_points,
+        health_now.breadth_score,
+        health_now.breadth_contribution_points,
+        health_now.health_reasons
     from counts_filled
     left join last_interactions
         on counts_filled.record_type = last_interactions.record_type

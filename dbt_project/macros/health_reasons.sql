@@ -1,0 +1,180 @@
+{#- Relationship health explained (docs/kpi_definitions.md section 6, "Reasons"): each
+    component as 0-100 with its weighted contribution in score points, and the top reasons
+    in words. Reasons are ranked by the score points they cost; a reason costing fewer than
+    health_reason_min_points is left out, at most health_reasons_max are kept. Everything is
+    scalar SQL per row (no arrays, no string aggregation), so it builds the same on Spark.
+
+    The macros read these columns of the row: activities_to_date, window_activities,
+    window_customer_initiated_activities, window_initiated_activities, window_team_emails,
+    window_customer_answers, window_people_engaged, people_of_interest,
+    days_since_last_activity, days_since_last_meeting, frequency_component,
+    recency_component, reciprocity_component, initiative_component, answer_component,
+    breadth_component. -#}
+
+{#- Candidates in tie-break order: on equal points the earlier one ranks first. -#}
+{% macro _health_reason_names() -%}
+    {{ return(['not_enough_info', 'recency', 'frequency', 'answers', 'initiative', 'breadth', 'meeting']) }}
+{%- endmacro %}
+
+{#- One column per candidate, reason_loss_<name>: the points it costs, null when it does not
+    apply. With no activity in the window, frequency and initiative give no reason of their
+    own (the recency reason, over health_window_days, explains the score). not_enough_info outranks everything; "no meeting" costs no points of its own (a
+    meeting counts in frequency like any activity), so it comes after the costed reasons. -#}
+{% macro health_reason_candidates() -%}
+    {%- set min_points = var('health_reason_min_points') -%}
+    {%- set total = health_weight_total('breadth_component') -%}
+    {%- set losses = {
+        'recency': '100 * ' ~ var('health_weight_recency') ~ ' * (1 - recency_component) / ' ~ total,
+        'frequency': '100 * ' ~ var('health_weight_frequency') ~ ' * (1 - frequency_component) / ' ~ total,
+        'answers': '100 * ' ~ var('health_weight_reciprocity') ~ ' * (1 - answer_component) / 2 / ' ~ total,
+        'initiative': '100 * ' ~ var('health_weight_reciprocity')
+            ~ ' * (1 - initiative_component)'
+            ~ ' * (case when answer_component is null then 1.0 else 0.5 end) / ' ~ total,
+        'breadth': '100 * ' ~ var('health_weight_breadth') ~ ' * (1 - breadth_component) / ' ~ total,
+    } -%}
+    case
+        when activities_to_date < {{ var('health_min_activities') }} then 1000.0
+    end as reason_loss_not_enough_info,
+    {%- for name in ['recency', 'frequency', 'answers', 'initiative', 'breadth'] %}
+    case
+        {%- if name in ('frequency', 'initiative') %}
+        {#- Nothing in the window: "no activity in N days" (recency) says it all. #}
+        when window_activities = 0 then null
+        {%- endif %}
+        when {{ losses[name] }} >= {{ min_points }} then {{ losses[name] }}
+    end as reason_loss_{{ name }},
+    {%- endfor %}
+    case
+        when activities_to_date >= 1 and (
+            days_since_last_meeting is null
+            or days_since_last_meeting >= {{ var('health_reason_no_meeting_days') }}
+        ) then 0.0
+    end as reason_loss_meeting
+{%- endmacro %}
+
+{% macro _health_as_text(expression) -%}
+    cast({{ expression }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{% macro _health_plural(count_expression, singular, plural) -%}
+    case when {{ count_expression }} = 1 then '{{ singular }}' else '{{ plural }}' end
+{%- endmacro %}
+
+{#- The sentence for one candidate. -#}
+{% macro _health_reason_text(name) -%}
+    {%- set window = "' in " ~ var('health_window_days') ~ " days'" -%}
+    {%- if name == 'not_enough_info' -%}
+        {{ dbt.concat([
+            "'only '", _health_as_text('activities_to_date'), "' completed '",
+            _health_plural('activities_to_date', 'activity', 'activities'),
+            "' so far (" ~ var('health_min_activities') ~ " needed for a score)'",
+        ]) }}
+    {%- elif name == 'recency' -%}
+        case
+            when days_since_last_activity is null then 'no activity yet'
+            else {{ dbt.concat([
+                "'no activity in '", _health_as_text('days_since_last_activity'), "' '",
+                _health_plural('days_since_last_activity', 'day', 'days'),
+            ]) }}
+        end
+    {%- elif name == 'frequency' -%}
+        {%- set expected = (var('health_window_days') / var('health_expected_interval_days')) | round | int -%}
+        {{ dbt.concat([
+            _health_as_text('window_activities'), "' '",
+            _health_plural('window_activities', 'activity', 'activities'), window,
+            "', " ~ expected ~ " expected (one every " ~ var('health_expected_interval_days') ~ " days)'",
+        ]) }}
+    {%- elif name == 'answers' -%}
+        {{ dbt.concat([
+            "'customer answered '", _health_as_text('window_customer_answers'), "' of '",
+            _health_as_text('window_team_emails'), "' '",
+            _health_plural('window_team_emails', 'email', 'emails'), window,
+        ]) }}
+    {%- elif name == 'initiative' -%}
+        {{ dbt.concat([
+            "'customer started '", _health_as_text('window_customer_initiated_activities'),
+            "' of '", _health_as_text('window_initiated_activities'), "' '",
+            _health_plural('window_initiated_activities', 'activity', 'activities'), window,
+        ]) }}
+    {%- elif name == 'breadth' -%}
+        {{ dbt.concat([
+            _health_as_text('window_people_engaged'), "' of '",
+            _health_as_text('people_of_interest'), "' customer '",
+            _health_plural('people_of_interest', 'person', 'people'),
+            "' of interest took part'", window,
+        ]) }}
+    {%- elif name == 'meeting' -%}
+        case
+            when days_since_last_meeting is null then 'no meeting yet'
+            else {{ dbt.concat([
+                "'no meeting in '", _health_as_text('days_since_last_meeting'), "' days'",
+            ]) }}
+        end
+    {%- endif -%}
+{%- endmacro %}
+
+{#- 1-based rank of a candidate among those that apply (null when it does not apply). -#}
+{% macro _health_reason_rank(name) -%}
+    {%- set names = _health_reason_names() -%}
+    {%- set position = names.index(name) -%}
+    case
+        when reason_loss_{{ name }} is null then null
+        else 1
+        {%- for other in names if other != name %}
+            + case
+                when reason_loss_{{ other }} > reason_loss_{{ name }}
+                {%- if names.index(other) < position %}
+                    or reason_loss_{{ other }} = reason_loss_{{ name }}
+                {%- endif %} then 1
+                else 0
+            end
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- One column per candidate, reason_rank_<name>: its rank among those that apply. Computed
+    once per row in its own step: inlined in each position's CASE it cost three times as
+    much at 45M history rows. -#}
+{% macro health_reason_ranks() -%}
+    {%- for name in _health_reason_names() %}
+    {{ _health_reason_rank(name) }} as reason_rank_{{ name }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The top reasons joined by '; ', or null when none applies (reads reason_rank_<name>). -#}
+{% macro health_reasons_text() -%}
+    {%- set names = _health_reason_names() -%}
+    {%- set parts = [] -%}
+    {%- for k in range(1, var('health_reasons_max') + 1) -%}
+        {%- set reason -%}
+            case
+            {%- for name in names %}
+                when reason_rank_{{ name }} = {{ k }} then {{ _health_reason_text(name) }}
+            {%- endfor %}
+            end
+        {%- endset -%}
+        {%- do parts.append(reason if k == 1 else 'coalesce(' ~ dbt.concat(["'; '", reason]) ~ ", '')") -%}
+    {%- endfor -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+{#- The explanation columns of a health row (alias: the relation holding the columns above):
+    each component as 0-100 (one decimal) and its contribution in score points (two
+    decimals; they add up to the score before rounding), then the reasons. Breadth is null
+    where it is absent (contacts, records without customer people of interest). -#}
+{% macro health_explanation_columns(alias) -%}
+    {%- for name, weight_var in [
+        ('frequency', 'health_weight_frequency'),
+        ('recency', 'health_weight_recency'),
+        ('reciprocity', 'health_weight_reciprocity'),
+        ('breadth', 'health_weight_breadth'),
+    ] %}
+    cast({{ round_double('100 * ' ~ alias ~ '.' ~ name ~ '_component', 1) }} as double)
+        as {{ name }}_score,
+    cast({{ round_double(health_contribution(
+        alias ~ '.' ~ name ~ '_component', weight_var, alias ~ '.breadth_component'
+    ), 2) }} as double) as {{ name }}_contribution_points,
+    {%- endfor %}
+    {{ alias }}.health_reasons
+{%- endmacro %}
