@@ -50,6 +50,7 @@ def activity_time_sql(table: str) -> str:
     columns = ", ".join(f"try_cast({c} as timestamp)" for c in ACTIVITY_TIME_COLUMNS[table])
     return f"coalesce({columns})"
 
+
 # Lookups that may name a contact or lead: emptied when it is excluded.
 CUSTOMER_LOOKUPS = {
     "account": ("primarycontactid",),
