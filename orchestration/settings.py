@@ -32,6 +32,8 @@ RA_ACTIVITY_RETENTION_DAYS  activities older than this many days before the as-o
 RA_PERSONAL_MAIL_DOMAINS    comma-separated consumer mail domains: an address there that
                             matched no record is emptied in raw (default: gmail.com,
                             outlook.com, ... see privacy/policy.py; `none` for no list)
+RA_PSEUDONYMISE_SELLERS     true: seller names become 'Seller <6 hex>' and their addresses
+                            empty in every mart, export and dashboard (default false)
 RA_EXPORT_SUBJECTS          false: activity subjects are empty in every mart, export and
                             dashboard (default true)
 
@@ -210,6 +212,7 @@ class Settings:
     privacy_exclusions: Path | None = None
     activity_retention_days: int | None = None
     export_subjects: bool = True
+    pseudonymise_sellers: bool = False
     personal_mail_domains: frozenset[str] = DEFAULT_PERSONAL_MAIL_DOMAINS
     dataverse_url: str | None = None
     dataverse_tenant_id: str | None = None
@@ -238,6 +241,9 @@ class Settings:
             privacy_exclusions=parse_optional_path(env.get("RA_PRIVACY_EXCLUSIONS")),
             activity_retention_days=parse_retention_days(env.get("RA_ACTIVITY_RETENTION_DAYS")),
             personal_mail_domains=parse_mail_domains(env.get("RA_PERSONAL_MAIL_DOMAINS")),
+            pseudonymise_sellers=parse_flag(
+                "RA_PSEUDONYMISE_SELLERS", env.get("RA_PSEUDONYMISE_SELLERS"), False
+            ),
             export_subjects=parse_flag("RA_EXPORT_SUBJECTS", env.get("RA_EXPORT_SUBJECTS"), True),
             dataverse_url=_text(env.get("RA_DATAVERSE_URL")),
             dataverse_tenant_id=_text(env.get("RA_DATAVERSE_TENANT_ID")),

@@ -50,6 +50,7 @@ def test_dbt_gets_the_runs_settings_as_vars():
         "warehouse_path": "/data/w.duckdb",
         "duckdb_memory_limit": "6GB",
         "export_subjects": True,
+        "pseudonymize_sellers": False,
     }
     assert dbt_build_arguments(settings, full_refresh=True) == [
         "build",
@@ -57,7 +58,8 @@ def test_dbt_gets_the_runs_settings_as_vars():
         "unit_test",
         "--vars",
         '{"as_of": "2026-06-30 00:00:00", "duckdb_memory_limit": "6GB", '
-        '"export_subjects": true, "warehouse_path": "/data/w.duckdb"}',
+        '"export_subjects": true, "pseudonymize_sellers": false, '
+        '"warehouse_path": "/data/w.duckdb"}',
         "--full-refresh",
     ]
 
@@ -68,11 +70,13 @@ def test_privacy_settings_are_read_and_checked(tmp_path):
             "RA_WAREHOUSE": str(tmp_path / "w.duckdb"),
             "RA_ACTIVITY_RETENTION_DAYS": " 730 ",
             "RA_EXPORT_SUBJECTS": "False",
+            "RA_PSEUDONYMISE_SELLERS": "yes",
             "RA_PERSONAL_MAIL_DOMAINS": "@Gmail.com, example.se",
         }
     )
     assert settings.activity_retention_days == 730
     assert settings.export_subjects is False
+    assert settings.pseudonymise_sellers is True
     assert settings.personal_mail_domains == {"gmail.com", "example.se"}
     assert settings.privacy_folder == tmp_path / "privacy"
     assert Settings.from_env({"RA_PERSONAL_MAIL_DOMAINS": "none"}).personal_mail_domains == set()

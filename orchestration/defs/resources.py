@@ -91,6 +91,7 @@ FIELD_VARIABLES = {
     "privacy_exclusions": "RA_PRIVACY_EXCLUSIONS",
     "activity_retention_days": "RA_ACTIVITY_RETENTION_DAYS",
     "export_subjects": "RA_EXPORT_SUBJECTS",
+    "pseudonymise_sellers": "RA_PSEUDONYMISE_SELLERS",
     "personal_mail_domains": "RA_PERSONAL_MAIL_DOMAINS",
     "dataverse_url": "RA_DATAVERSE_URL",
     "dataverse_tenant_id": "RA_DATAVERSE_TENANT_ID",
@@ -180,6 +181,11 @@ class RunSettingsResource(dg.ConfigurableResource):
         default=None,
         description="false: activity subjects are empty in marts, exports and dashboards "
         "(unset: RA_EXPORT_SUBJECTS, else true).",
+    )
+    pseudonymise_sellers: str | None = Field(
+        default=None,
+        description="true: seller names become 'Seller <6 hex>' and their addresses empty in "
+        "marts, exports and dashboards (unset: RA_PSEUDONYMISE_SELLERS, else false).",
     )
     personal_mail_domains: str | None = Field(
         default=None,
