@@ -8,11 +8,13 @@ cc at gmail.com is added to e8, and e0, an e-mail of 2024, is past a 365-day ret
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import duckdb
 import pytest
 
+from orchestration.privacy.__main__ import main
 from orchestration.privacy.policy import (
     DEFAULT_PERSONAL_MAIL_DOMAINS,
     PrivacyPolicy,
@@ -20,6 +22,7 @@ from orchestration.privacy.policy import (
 )
 from orchestration.privacy.raw_filter import apply_privacy_filter, raw_relations
 from orchestration.privacy.register import ErasureRegister, hash_sql, person_hash
+from orchestration.publishing.export_set import remove_unpublished_sets
 from tests.conftest import HANDMADE_DIR
 
 SALT = "00" * 32
@@ -183,3 +186,47 @@ def test_exclusions_file_errors_name_file_row_and_column(tmp_path):
         read_exclusions(empty_row)
     with pytest.raises(ValueError, match=r"missing.csv cannot be read"):
         read_exclusions(tmp_path / "missing.csv")
+
+
+def test_the_erase_command_prints_an_audit_line_and_cleans_raw(tmp_path, monkeypatch, capsys):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        load_handmade_raw(connection)
+    monkeypatch.setenv("RA_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("RA_PRIVACY_DIR", str(tmp_path / "register"))
+    assert main(["erase", " Cleo@ACME.example "]) == 0
+    line = json.loads(capsys.readouterr().out)
+    salt = (tmp_path / "register" / "salt").read_text().strip()
+    # c1 took part in e0, e1, e4, e9, m1 and p2: gone with their 15 parties; c1 was a1's
+    # primary contact. The opt-out flag in raw applies too: c4, its call p1 (ap21, ap22)
+    # and connection k1. No domain list: ap27 keeps its address.
+    assert line["person_hash"] == person_hash(salt, "cleo@acme.example")
+    assert line["rows_removed"] == {
+        "account.primarycontactid": 1,
+        "activityparty": 17,
+        "appointment": 1,
+        "connection": 1,
+        "contact": 2,
+        "email": 4,
+        "phonecall": 2,
+    }
+    register = (tmp_path / "register" / "erased.txt").read_text().split()
+    assert sorted(register) == sorted(
+        {person_hash(salt, "c1"), person_hash(salt, "cleo@acme.example")}
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute(
+            "select count(*) from raw.contact where contactid = 'c1'"
+        ).fetchall() == [(0,)]
+    assert main(["erase", " {} "]) == 2
+    assert "a person to erase or exclude is empty" in capsys.readouterr().err
+
+
+def test_prune_keeps_only_the_published_export_set(tmp_path):
+    versions = tmp_path / ".versions"
+    for name in ("20260629T050000Z-aaaa", "20260630T050000Z-bbbb"):
+        (versions / name).mkdir(parents=True)
+    (tmp_path / "current").symlink_to(".versions/20260630T050000Z-bbbb")
+    removed = remove_unpublished_sets(tmp_path)
+    assert [path.name for path in removed] == ["20260629T050000Z-aaaa"]
+    assert [path.name for path in versions.iterdir()] == ["20260630T050000Z-bbbb"]
