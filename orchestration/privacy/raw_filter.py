@@ -258,7 +258,28 @@ class _Filter:
             rows = self.execute(f"delete from {self.change[table]} where {condition}")
             self.result.add(self.result.rows_removed, table, rows)
 
-    def apply(self) -> FilterResult:
+    def anyone_to_remove(self) -> bool:
+        """Whether the removal rules have work: someone found, listed or erased, or retention."""
+        found = _count(
+            self.connection,
+            "select (select count(*) from privacy_customers) "
+            "+ (select count(*) from privacy_users)",
+        )
+        return bool(found or self.policy.lists_anyone or self.policy.retention_cutoff)
+
+    def minimise_addresses(self) -> None:
+        """Unresolved addresses at personal mail domains become empty."""
+        if "activityparty" in self.change and self.policy.personal_domains:
+            domains = ", ".join(quote_literal(d) for d in sorted(self.policy.personal_domains))
+            rows = self.execute(
+                f"update {self.change['activityparty']} set addressused = null "
+                f"where {normalized_sql('partyid')} is null "
+                f"and lower(trim(split_part(addressused, '@', 2))) in ({domains})"
+            )
+            self.result.add(self.result.rows_removed, "activityparty.addressused", rows)
+
+    def remove(self) -> None:
+        """Delete what the customer rules and retention drop; pseudonymise sellers."""
         customer_ids = "(select person_id from privacy_customers where person_id is not null)"
         user_ids = "(select person_id from privacy_users)"
         dropped = "(select activity_id from privacy_dropped)"
@@ -283,14 +304,6 @@ class _Filter:
                             f"where {normalized_sql(column)} in {customer_ids}"
                         ),
                     )
-        if "activityparty" in self.change and self.policy.personal_domains:
-            domains = ", ".join(quote_literal(d) for d in sorted(self.policy.personal_domains))
-            rows = self.execute(
-                f"update {self.change['activityparty']} set addressused = null "
-                f"where {normalized_sql('partyid')} is null "
-                f"and lower(trim(split_part(addressused, '@', 2))) in ({domains})"
-            )
-            self.result.add(self.result.rows_removed, "activityparty.addressused", rows)
         salt = quote_literal(self.policy.salt)
         for table, columns in USER_ID_COLUMNS.items():
             if table not in self.change:
@@ -303,7 +316,6 @@ class _Filter:
                     f"{extra} where {normalized_sql(column)} in {user_ids}"
                 )
                 self.result.add(self.result.rows_pseudonymised, f"{table}.{column}", rows)
-        return self.result
 
 
 def policy_is_empty(
@@ -338,8 +350,11 @@ def apply_privacy_filter(
         step = _Filter(connection, policy, read, change)
         step.load_lists()
         step.find_people()
-        step.find_dropped_activities()
-        result = step.apply()
+        if step.anyone_to_remove():  # else skip the scans of every activity table
+            step.find_dropped_activities()
+            step.remove()
+        step.minimise_addresses()
+        result = step.result
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
