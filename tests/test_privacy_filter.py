@@ -18,6 +18,7 @@ from orchestration.privacy.__main__ import main
 from orchestration.privacy.policy import (
     DEFAULT_PERSONAL_MAIL_DOMAINS,
     PrivacyPolicy,
+    privacy_policy,
     read_exclusions,
 )
 from orchestration.privacy.raw_filter import apply_privacy_filter, raw_relations
@@ -230,3 +231,16 @@ def test_prune_keeps_only_the_published_export_set(tmp_path):
     removed = remove_unpublished_sets(tmp_path)
     assert [path.name for path in removed] == ["20260629T050000Z-aaaa"]
     assert [path.name for path in versions.iterdir()] == ["20260630T050000Z-bbbb"]
+
+
+def test_a_run_without_exclusions_or_erasures_writes_no_register(tmp_path):
+    as_of = datetime(2026, 6, 30)
+    plain = privacy_policy(tmp_path / "register", None, 365, as_of)
+    assert (plain.salt, plain.listed, plain.erased) == ("", frozenset(), frozenset())
+    assert plain.retention_cutoff == datetime(2025, 6, 30)
+    assert not (tmp_path / "register").exists()
+    exclusions = tmp_path / "exclusions.csv"
+    exclusions.write_text("person\nu3\n")
+    listed = privacy_policy(tmp_path / "register", exclusions, None, as_of)
+    assert listed.listed == {"u3"} and len(listed.salt) == 64
+    assert (tmp_path / "register" / "salt").exists()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from orchestration.privacy.register import ErasureRegister, normalize_person
+from orchestration.privacy.register import SALT_FILE, ErasureRegister, normalize_person
 
 OPT_OUT_COLUMN = "msdyn_gdproptout"
 
@@ -90,12 +90,21 @@ def privacy_policy(
     as_of: datetime,
     personal_domains: frozenset[str] = DEFAULT_PERSONAL_MAIL_DOMAINS,
 ) -> PrivacyPolicy:
-    """The policy of one run (opens the register, making its salt on first use)."""
-    register = ErasureRegister.open(privacy_dir)
+    """The policy of one run.
+
+    The register is opened (its salt made on first use) only when someone is listed or the
+    register exists: a run without exclusions or erasures writes no file.
+    """
+    listed = read_exclusions(exclusions) if exclusions is not None else frozenset()
+    if listed or (privacy_dir / SALT_FILE).exists():
+        register = ErasureRegister.open(privacy_dir)
+        salt, erased = register.salt, register.hashes()
+    else:
+        salt, erased = "", frozenset()
     return PrivacyPolicy(
-        salt=register.salt,
-        listed=read_exclusions(exclusions) if exclusions is not None else frozenset(),
-        erased=register.hashes(),
+        salt=salt,
+        listed=listed,
+        erased=erased,
         retention_cutoff=as_of - timedelta(days=retention_days)
         if retention_days is not None
         else None,
