@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from orchestration.privacy.__main__ import main
+from orchestration.privacy.incremental import incremental_tables, reset_when_people_change
 from orchestration.privacy.policy import (
     DEFAULT_PERSONAL_MAIL_DOMAINS,
     PrivacyPolicy,
@@ -244,3 +245,43 @@ def test_a_run_without_exclusions_or_erasures_writes_no_register(tmp_path):
     listed = privacy_policy(tmp_path / "register", exclusions, None, as_of)
     assert listed.listed == {"u3"} and len(listed.salt) == 64
     assert (tmp_path / "register" / "salt").exists()
+
+
+def test_a_changed_list_of_people_drops_the_incremental_models(tmp_path):
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "nodes": {
+                    "model.a": {
+                        "resource_type": "model",
+                        "schema": "intermediate",
+                        "alias": "int_activities_unioned",
+                        "config": {"materialized": "incremental"},
+                    },
+                    "model.b": {
+                        "resource_type": "model",
+                        "schema": "marts",
+                        "alias": "mart_users",
+                        "config": {"materialized": "table"},
+                    },
+                }
+            }
+        )
+    )
+    tables = incremental_tables(manifest)
+    assert tables == ['"intermediate"."int_activities_unioned"']
+    connection = duckdb.connect()
+    connection.execute("create schema intermediate")
+    connection.execute("create table intermediate.int_activities_unioned (x int)")
+    nobody = PrivacyPolicy(salt=SALT)
+    u3 = PrivacyPolicy(salt=SALT, listed=frozenset({"u3"}))
+    assert reset_when_people_change(connection, nobody, tables) == []
+    # Nobody listed, nothing stored: a plain run leaves no trace.
+    assert connection.execute(
+        "select count(*) from information_schema.schemata where schema_name = 'privacy'"
+    ).fetchall() == [(0,)]
+    assert reset_when_people_change(connection, u3, tables) == tables
+    assert reset_when_people_change(connection, u3, tables) == []  # same list: kept
+    connection.execute("create table intermediate.int_activities_unioned (x int)")
+    assert reset_when_people_change(connection, nobody, tables) == tables  # u3 removed
