@@ -25,6 +25,21 @@ RA_RAW_PARQUET_DIR  a local folder; when set, each extract asset also writes its
                     as Parquet to <folder>/<table>/, the input of the dbt `spark` target.
                     Unset (default): nothing is written, a DuckDB-only run pays nothing.
 
+Privacy (docs/privacy.md):
+RA_PRIVACY_DIR              the erasure register and audit log (default: a `privacy` folder
+                            beside the warehouse file)
+RA_PRIVACY_EXCLUSIONS       a CSV file with a `person` column: contact, lead or systemuser
+                            ids or e-mail addresses kept out of raw (default: none)
+RA_ACTIVITY_RETENTION_DAYS  activities older than this many days before the as-of instant
+                            are dropped from raw (default: unset, keep all)
+RA_PERSONAL_MAIL_DOMAINS    comma-separated consumer mail domains: an address there that
+                            matched no record is emptied in raw (default: gmail.com,
+                            outlook.com, ... see privacy/policy.py; `none` for no list)
+RA_PSEUDONYMISE_SELLERS     true: seller names become 'Seller <6 hex>' and their addresses
+                            empty in every mart, export and dashboard (default false)
+RA_EXPORT_SUBJECTS          false: activity subjects are empty in every mart, export and
+                            dashboard (default true)
+
 For RA_SOURCE=dataverse:
 RA_DATAVERSE_URL            the organisation's base URL, e.g. https://contoso.crm.dynamics.com
 RA_DATAVERSE_TENANT_ID      Microsoft Entra tenant of the app registration
@@ -45,6 +60,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.contract import TABLES
+from orchestration.privacy.policy import DEFAULT_PERSONAL_MAIL_DOMAINS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LANDING_DIR = REPO_ROOT / "data" / "landing"
@@ -147,6 +163,58 @@ def parse_allow_empty_tables(text: str | None) -> frozenset[str]:
     return names
 
 
+def parse_retention_days(text: str | None) -> int | None:
+    """RA_ACTIVITY_RETENTION_DAYS as a positive whole number of days, or None (keep all)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ValueError(
+            f"RA_ACTIVITY_RETENTION_DAYS={text!r} is not a whole number of days of at least 1, "
+            "e.g. 730; unset it to keep every activity"
+        )
+    return days
+
+
+def parse_flag(variable: str, text: str | None, default: bool) -> bool:
+    """A true/false setting (true, false, 1, 0, yes, no; case-insensitive)."""
+    value = (text or "").strip().lower()
+    if not value:
+        return default
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise ValueError(f"{variable}={text!r} is not true or false")
+
+
+def parse_mail_domains(text: str | None) -> frozenset[str]:
+    """RA_PERSONAL_MAIL_DOMAINS: unset -> the default list, `none` -> no list."""
+    text = (text or "").strip().lower()
+    if not text:
+        return DEFAULT_PERSONAL_MAIL_DOMAINS
+    if text == "none":
+        return frozenset()
+    domains = frozenset(d.strip().lstrip("@") for d in text.split(",") if d.strip())
+    bad = sorted(d for d in domains if "." not in d or "@" in d or " " in d)
+    if bad:
+        raise ValueError(
+            f"RA_PERSONAL_MAIL_DOMAINS names {', '.join(bad)}, not a mail domain: give "
+            "domains such as gmail.com,outlook.com separated by commas, or none"
+        )
+    return domains
+
+
+def parse_optional_path(text: str | None) -> Path | None:
+    """A path setting that may be unset."""
+    text = (text or "").strip()
+    return Path(text).resolve() if text else None
+
+
 def _text(value: str | None) -> str | None:
     # A value pasted with a trailing newline would otherwise break an HTTP header.
     value = (value or "").strip()
@@ -165,6 +233,12 @@ class Settings:
     allow_empty_tables: frozenset[str] = frozenset()
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     export_csv_max_rows: int = DEFAULT_CSV_MAX_ROWS
+    privacy_dir: Path | None = None  # None: `privacy/` beside the warehouse (privacy_folder)
+    privacy_exclusions: Path | None = None
+    activity_retention_days: int | None = None
+    export_subjects: bool = True
+    pseudonymise_sellers: bool = False
+    personal_mail_domains: frozenset[str] = DEFAULT_PERSONAL_MAIL_DOMAINS
     dataverse_url: str | None = None
     dataverse_tenant_id: str | None = None
     dataverse_client_id: str | None = None
@@ -189,12 +263,25 @@ class Settings:
             duckdb_memory_limit=_text(env.get(DUCKDB_MEMORY_LIMIT_VARIABLE))
             or DEFAULT_DUCKDB_MEMORY_LIMIT,
             export_csv_max_rows=parse_csv_max_rows(env.get(CSV_MAX_ROWS_VARIABLE)),
+            privacy_dir=parse_optional_path(env.get("RA_PRIVACY_DIR")),
+            privacy_exclusions=parse_optional_path(env.get("RA_PRIVACY_EXCLUSIONS")),
+            activity_retention_days=parse_retention_days(env.get("RA_ACTIVITY_RETENTION_DAYS")),
+            personal_mail_domains=parse_mail_domains(env.get("RA_PERSONAL_MAIL_DOMAINS")),
+            pseudonymise_sellers=parse_flag(
+                "RA_PSEUDONYMISE_SELLERS", env.get("RA_PSEUDONYMISE_SELLERS"), False
+            ),
+            export_subjects=parse_flag("RA_EXPORT_SUBJECTS", env.get("RA_EXPORT_SUBJECTS"), True),
             dataverse_url=_text(env.get("RA_DATAVERSE_URL")),
             dataverse_tenant_id=_text(env.get("RA_DATAVERSE_TENANT_ID")),
             dataverse_client_id=_text(env.get("RA_DATAVERSE_CLIENT_ID")),
             dataverse_client_secret=_text(env.get("RA_DATAVERSE_CLIENT_SECRET")),
             dataverse_token=_text(env.get("RA_DATAVERSE_TOKEN")),
         )
+
+    @property
+    def privacy_folder(self) -> Path:
+        """The erasure register's folder: RA_PRIVACY_DIR, else `privacy/` beside the warehouse."""
+        return self.privacy_dir or self.warehouse.parent / "privacy"
 
     def allows_empty(self, table: str) -> bool:
         """Whether RA_ALLOW_EMPTY_TABLES lets a run empty `table` (see load_raw_table)."""

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from orchestration.definitions import defs
 from orchestration.defs.dbt import dbt_build_arguments, dbt_vars
-from orchestration.defs.resources import FIELD_VARIABLES, RunSettingsResource
+from orchestration.defs.resources import FIELD_VARIABLES, RunSettingsResource, check_run_settings
 from orchestration.settings import DEFAULT_LANDING_DIR, Settings
 from tests.conftest import HANDMADE_DIR, SAMPLE_AS_OF
 
@@ -48,6 +49,8 @@ def test_dbt_gets_the_runs_settings_as_vars():
         "as_of": "2026-06-30 00:00:00",
         "warehouse_path": "/data/w.duckdb",
         "duckdb_memory_limit": "6GB",
+        "export_subjects": True,
+        "pseudonymize_sellers": False,
     }
     assert dbt_build_arguments(settings, full_refresh=True) == [
         "build",
@@ -55,9 +58,44 @@ def test_dbt_gets_the_runs_settings_as_vars():
         "unit_test",
         "--vars",
         '{"as_of": "2026-06-30 00:00:00", "duckdb_memory_limit": "6GB", '
+        '"export_subjects": true, "pseudonymize_sellers": false, '
         '"warehouse_path": "/data/w.duckdb"}',
         "--full-refresh",
     ]
+
+
+def test_privacy_settings_are_read_and_checked(tmp_path):
+    settings = Settings.from_env(
+        {
+            "RA_WAREHOUSE": str(tmp_path / "w.duckdb"),
+            "RA_ACTIVITY_RETENTION_DAYS": " 730 ",
+            "RA_EXPORT_SUBJECTS": "False",
+            "RA_PSEUDONYMISE_SELLERS": "yes",
+            "RA_PERSONAL_MAIL_DOMAINS": "@Gmail.com, example.se",
+        }
+    )
+    assert settings.activity_retention_days == 730
+    assert settings.export_subjects is False
+    assert settings.pseudonymise_sellers is True
+    assert settings.personal_mail_domains == {"gmail.com", "example.se"}
+    assert settings.privacy_folder == tmp_path / "privacy"
+    assert Settings.from_env({"RA_PERSONAL_MAIL_DOMAINS": "none"}).personal_mail_domains == set()
+    assert "gmail.com" in Settings.from_env({}).personal_mail_domains
+    for variable, value, message in [
+        ("RA_ACTIVITY_RETENTION_DAYS", "0", "whole number of days of at least 1"),
+        ("RA_ACTIVITY_RETENTION_DAYS", "two years", "whole number of days of at least 1"),
+        ("RA_EXPORT_SUBJECTS", "maybe", "is not true or false"),
+        ("RA_PERSONAL_MAIL_DOMAINS", "gmail", "gmail, not a mail domain"),
+    ]:
+        with pytest.raises(ValueError, match=f"{variable}=.*{message}|{variable} names.*{message}"):
+            Settings.from_env({variable: value})
+
+
+def test_a_bad_exclusions_file_fails_the_run_settings_check(tmp_path):
+    exclusions = tmp_path / "exclusions.csv"
+    exclusions.write_text("name\nu3\n")
+    with pytest.raises(ValueError, match="exclusions.csv has no 'person' column"):
+        check_run_settings(environ={"RA_PRIVACY_EXCLUSIONS": str(exclusions)})
 
 
 def test_a_secret_given_as_env_var_reaches_settings_but_not_the_run_config(monkeypatch):

@@ -44,10 +44,11 @@ class LayeredDbtTranslator(DagsterDbtTranslator):
 translator = LayeredDbtTranslator()
 
 
-def dbt_vars(settings: Settings) -> dict[str, str]:
+def dbt_vars(settings: Settings) -> dict[str, str | bool]:
     """The run's settings dbt reads, for `--vars`: `as_of` ('YYYY-MM-DD HH:MM:SS', UTC;
     macros/as_of.sql), `warehouse_path` and `duckdb_memory_limit` (profiles.yml, which falls
-    back to RA_WAREHOUSE and RA_DUCKDB_MEMORY_LIMIT for hand-run dbt).
+    back to RA_WAREHOUSE and RA_DUCKDB_MEMORY_LIMIT for hand-run dbt), `export_subjects` and
+    `pseudonymize_sellers` (RA_EXPORT_SUBJECTS, RA_PSEUDONYMISE_SELLERS; macros/privacy.sql).
 
     dagster-dbt's `cli()` takes no environment of its own, so vars are the explicit way;
     dbt re-parses the whole project when they change (a new as-of: tens of seconds once),
@@ -57,6 +58,8 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
         "as_of": format_as_of(settings.as_of),
         "warehouse_path": str(settings.warehouse),
         "duckdb_memory_limit": settings.duckdb_memory_limit,
+        "export_subjects": settings.export_subjects,
+        "pseudonymize_sellers": settings.pseudonymise_sellers,
     }
 
 

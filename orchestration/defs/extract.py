@@ -27,6 +27,9 @@ from orchestration.defs.resources import (
     open_warehouse,
     run_settings_resource,
 )
+from orchestration.privacy.incremental import incremental_tables, reset_when_people_change
+from orchestration.privacy.policy import privacy_policy
+from orchestration.privacy.raw_filter import FilterResult, apply_privacy_filter, raw_relations
 from orchestration.settings import Settings
 from orchestration.sources import dataverse
 from orchestration.sources.files import find_landing_files
@@ -247,6 +250,39 @@ def stage_tables(settings: Settings, contracts: list[TableContract], log) -> dic
     return staged
 
 
+def filter_staged_tables(settings: Settings, tables: list[str], log) -> FilterResult:
+    """Apply the run's privacy policy (docs/privacy.md) to its staged tables.
+
+    Opt-outs, exclusions, the erasure register and retention act before the swap, so raw
+    never holds what they remove; a failure drops the staged tables (raw unchanged). When
+    the people listed or erased changed, the incremental models are dropped so dbt
+    rebuilds them in full (privacy/incremental.py).
+    """
+    try:
+        policy = privacy_policy(
+            settings.privacy_folder,
+            settings.privacy_exclusions,
+            settings.activity_retention_days,
+            settings.as_of,
+            settings.personal_mail_domains,
+        )
+        with open_warehouse(settings) as connection:
+            read = raw_relations(connection, {table: staged_name(table) for table in tables})
+            result = apply_privacy_filter(
+                connection, policy, read, {table: read[table] for table in tables}
+            )
+            dropped = reset_when_people_change(connection, policy, incremental_tables())
+        if dropped:
+            log.info(
+                "privacy: the people kept out changed, so the incremental models are built in "
+                f"full this run ({', '.join(dropped)} dropped)"
+            )
+        return result
+    except BaseException:
+        _drop_staged(settings, tables)
+        raise
+
+
 def _drop_staged(settings: Settings, tables: list[str]) -> None:
     with open_warehouse(settings) as connection:
         drop_staged_tables(connection, tables)
@@ -290,6 +326,12 @@ def build_extract_assets(
                 allow_retries=error.retryable,
             ) from error
         tables = [contract.name for contract in selected]
+        privacy = filter_staged_tables(settings, tables, context.log)
+        if privacy.rows_removed or privacy.rows_pseudonymised:
+            context.log.info(
+                f"privacy: rows removed {privacy.rows_removed}, "
+                f"ids pseudonymised {privacy.rows_pseudonymised}"
+            )
         with open_warehouse(settings) as connection:
             swap_staged_tables(
                 connection,
@@ -321,6 +363,7 @@ def build_extract_assets(
                     "rows_read": result.rows_read,
                     "duplicates_superseded": result.duplicates_superseded,
                     "rows_flagged_deleted": result.rows_flagged_deleted,
+                    "rows_removed_for_privacy": privacy.rows_removed_from(table),
                     "source_format": extracted.source_format,
                     "source_files": dg.MetadataValue.json(list(result.source_files)),
                     **extracted.metadata,

@@ -18,6 +18,7 @@ import duckdb
 from pydantic import Field, PrivateAttr
 
 from orchestration.dashboards.options import dashboard_options
+from orchestration.privacy.policy import read_exclusions
 from orchestration.settings import (
     CSV_MAX_ROWS_VARIABLE,
     DEFAULT_DUCKDB_MEMORY_LIMIT,
@@ -61,13 +62,16 @@ def check_run_settings(
     """Every setting of a run, checked before any step writes anything.
 
     RA_* variables (Settings.from_env, RA_EXPORT_CSV_MAX_ROWS among them;
-    RA_DUCKDB_MEMORY_LIMIT, RA_DASHBOARD_TOP_N, RA_DASHBOARD_BUSINESS_UNITS) and the exports
-    step's run config. Raises ValueError naming the variable or field and what it accepts.
+    RA_DUCKDB_MEMORY_LIMIT, the RA_PRIVACY_EXCLUSIONS file, RA_DASHBOARD_TOP_N,
+    RA_DASHBOARD_BUSINESS_UNITS) and the exports step's run config. Raises ValueError
+    naming the variable or field and what it accepts.
     Business-unit names are checked against the warehouse by the exports step itself,
     before it writes a file.
     """
     settings = Settings.from_env(environ)
     check_memory_limit(environ)
+    if settings.privacy_exclusions is not None:
+        read_exclusions(settings.privacy_exclusions)
     config = exports_run_config(run_config)
     dashboard_options(config.get("top_n"), config.get("business_units"), environ)
     return settings
@@ -86,6 +90,12 @@ FIELD_VARIABLES = {
     "raw_parquet_dir": "RA_RAW_PARQUET_DIR",
     "duckdb_memory_limit": DUCKDB_MEMORY_LIMIT_VARIABLE,
     "export_csv_max_rows": CSV_MAX_ROWS_VARIABLE,
+    "privacy_dir": "RA_PRIVACY_DIR",
+    "privacy_exclusions": "RA_PRIVACY_EXCLUSIONS",
+    "activity_retention_days": "RA_ACTIVITY_RETENTION_DAYS",
+    "export_subjects": "RA_EXPORT_SUBJECTS",
+    "pseudonymise_sellers": "RA_PSEUDONYMISE_SELLERS",
+    "personal_mail_domains": "RA_PERSONAL_MAIL_DOMAINS",
     "dataverse_url": "RA_DATAVERSE_URL",
     "dataverse_tenant_id": "RA_DATAVERSE_TENANT_ID",
     "dataverse_client_id": "RA_DATAVERSE_CLIENT_ID",
@@ -159,6 +169,37 @@ class RunSettingsResource(dg.ConfigurableResource):
         default=None,
         description="Marts with more rows get no CSV file, only Parquet and the BI file; "
         "manifest.json says why (unset: RA_EXPORT_CSV_MAX_ROWS, else 1000000; 0: no CSV).",
+    )
+    privacy_dir: str | None = Field(
+        default=None,
+        description="Folder of the erasure register and audit log (unset: RA_PRIVACY_DIR, "
+        "else privacy/ beside the warehouse).",
+    )
+    privacy_exclusions: str | None = Field(
+        default=None,
+        description="CSV file with a 'person' column: ids or e-mail addresses kept out of "
+        "raw, exports and dashboards (unset: RA_PRIVACY_EXCLUSIONS, else none).",
+    )
+    activity_retention_days: str | None = Field(
+        default=None,
+        description="Activities older than this many days before the as-of instant are "
+        "dropped (unset: RA_ACTIVITY_RETENTION_DAYS, else keep all).",
+    )
+    export_subjects: str | None = Field(
+        default=None,
+        description="false: activity subjects are empty in marts, exports and dashboards "
+        "(unset: RA_EXPORT_SUBJECTS, else true).",
+    )
+    pseudonymise_sellers: str | None = Field(
+        default=None,
+        description="true: seller names become 'Seller <6 hex>' and their addresses empty in "
+        "marts, exports and dashboards (unset: RA_PSEUDONYMISE_SELLERS, else false).",
+    )
+    personal_mail_domains: str | None = Field(
+        default=None,
+        description="Consumer mail domains, comma-separated: an address there that matched "
+        "no record is emptied (unset: RA_PERSONAL_MAIL_DOMAINS, else a built-in list; none: "
+        "no list).",
     )
     dataverse_url: str | None = Field(
         default=None,

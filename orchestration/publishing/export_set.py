@@ -129,3 +129,20 @@ def publish(export_dir: Path, staging: Path) -> Path:
         if any(mark in leftover.name for mark in LEFTOVER_MARKS):
             _remove(leftover)
     return version
+
+
+def remove_unpublished_sets(export_dir: Path) -> list[Path]:
+    """Remove every set under .versions/ but the published one; return those removed.
+
+    `publish` keeps the previous set for readers that still hold it open; an erasure
+    (docs/privacy.md) cannot, since that set still names the person erased.
+    """
+    current = current_version(export_dir)
+    versions = export_dir / VERSIONS_DIR
+    removed = []
+    if current is not None and versions.is_dir():
+        for old in sorted(versions.iterdir()):
+            if old.resolve() != current:
+                _remove(old)
+                removed.append(old)
+    return removed
