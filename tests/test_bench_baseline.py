@@ -20,7 +20,11 @@ AS_OF = datetime.fromisoformat(SAMPLE_AS_OF.replace("Z", "+00:00")).astimezone(U
 
 
 def differences(built: BuiltWarehouse) -> dict[str, int]:
-    """Per baseline column, how many records the mart disagrees on (doubles to 1e-9)."""
+    """Per baseline column, how many records the mart disagrees on.
+
+    Doubles agree to 1e-6 absolute (plus 1e-9 relative): the marts publish minutes and
+    hours rounded to 6 decimal places (docs/kpi_definitions.md), the script does not round.
+    """
     connection = duckdb.connect()
     try:
         run = run_baseline(connection, built.landing_dir, AS_OF)
@@ -46,7 +50,7 @@ def differences(built: BuiltWarehouse) -> dict[str, int]:
                 where not (
                     b.{column} is not distinct from m.{column}
                     or abs(try_cast(b.{column} as double) - try_cast(m.{column} as double))
-                        <= 1e-9 * greatest(1, abs(try_cast(m.{column} as double)))
+                        <= 1e-6 + 1e-9 * abs(try_cast(m.{column} as double))
                 )
                 """
             ).fetchall()[0]
