@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +68,8 @@ EXCHANGE_SOURCES = ("graph",)
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_EXCHANGE_DAYS_BACK = 730
 DEFAULT_EXCHANGE_DAYS_AHEAD = 90
+_DOMAIN = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
+_ADDRESS = re.compile(r"[^@\s,'\"]+@[a-z0-9-]+(\.[a-z0-9-]+)+")
 # DuckDB's memory cap for every step, the same value dbt's profile gets (defs/dbt.py).
 DUCKDB_MEMORY_LIMIT_VARIABLE = "RA_DUCKDB_MEMORY_LIMIT"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "6GB"
@@ -131,8 +134,8 @@ def parse_address_list(name: str, text: str | None, *, domains: bool = False) ->
         item = item.strip().lower().lstrip("@")
         if not item:
             continue
-        shaped = "." in item and "@" not in item if domains else item.count("@") == 1
-        if not shaped or any(character.isspace() for character in item):
+        shaped = _DOMAIN.fullmatch(item) if domains else _ADDRESS.fullmatch(item)
+        if not shaped:
             kind = "a mail domain such as contoso.com" if domains else "a mail address"
             raise ValueError(f"{name} holds {item!r}, which is not {kind}")
         if item not in items:
