@@ -119,10 +119,14 @@ class FakeGraph:
             entry = self.items[(mailbox.lower(), folder)][item_id]
             entry.removed, entry.version = True, self.version
 
-    def expire_delta_tokens(self) -> None:
-        """Every delta token handed out so far answers 410 Gone from now on."""
+    def expire_delta_tokens(self, mailbox: str | None = None, folder: str | None = None) -> None:
+        """Delta tokens handed out so far (of one mailbox and/or folder) answer 410 Gone."""
         with self._lock:
-            self.expired_tokens |= set(self._delta_tokens)
+            self.expired_tokens |= {
+                token
+                for token, (stream, _, _) in self._delta_tokens.items()
+                if mailbox in (None, stream[0]) and folder in (None, stream[1])
+            }
 
     def requests_to(self, fragment: str) -> list[Seen]:
         return [seen for seen in self.seen if fragment in seen.path]
