@@ -31,10 +31,10 @@ _ROOT = bytes.fromhex("01DAB36F12407C1E9A4B2F3D4E5FA0B1C2D3E4F50617")
 _CHILD = bytes.fromhex("0002193A11")
 
 
-def index(root: int, reply: bool = False) -> str:
-    """Base64 conversation index: root `root` (1, 2, 3 differ in byte 4), or its reply."""
+def index(root: int, replies: int = 0) -> str:
+    """Base64 conversation index: root `root` (1, 2, 3 differ in byte 4), `replies` deep."""
     data = _ROOT[:3] + bytes([_ROOT[3] + root]) + _ROOT[4:]
-    return base64.b64encode(data + (_CHILD if reply else b"")).decode()
+    return base64.b64encode(data + _CHILD * replies).decode()
 
 
 def message(
@@ -105,11 +105,11 @@ def load_scenario(graph: FakeGraph) -> None:
     graph.put(UNA, "inbox", x1)
     graph.put(UGO, "inbox", {**x1, "id": "x1-ugo"})
     graph.put(UNA, "sentitems", message("x2", "<x2@ourco>", UNA, [CORA], "2026-06-10T12:00:00Z",
-                                        conversation_index=index(1, reply=True)))  # fmt: skip
+                                        conversation_index=index(1, replies=1)))  # fmt: skip
     graph.put(UGO, "sentitems", message("x3", "<x3@ourco>", UGO, [CORA], "2026-06-12T08:00:00Z",
                                         conversation_index=index(2)))  # fmt: skip
     graph.put(UGO, "inbox", message("x4", "<x4@beta>", CORA, [UGO], "2026-06-13T10:00:00Z",
-                                    conversation_index=index(2, reply=True)))  # fmt: skip
+                                    conversation_index=index(2, replies=1)))  # fmt: skip
     graph.put(UNA, "sentitems", message("x5", None, UNA, [CORA], None, draft=True))
     graph.put(UNA, "sentitems", message("x6", "<e1@ourco>", UNA, [CLEO], "2026-06-01T10:00:00Z",
                                         conversation_index="AAAA"))  # fmt: skip

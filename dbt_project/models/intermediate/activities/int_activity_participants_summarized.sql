@@ -9,6 +9,7 @@
     post_hook="{{ delete_stale_activity_rows(['int_activities_unioned']) }}",
 ) }}
 
+-- depends_on: {{ ref('int_exchange_parties_resolved') }}
 with activities as (
     select activity_id, modified_at
     from {{ ref('int_activities_unioned') }} as activities
