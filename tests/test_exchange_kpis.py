@@ -15,7 +15,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import HANDMADE_DIR, SAMPLE_AS_OF, BuiltWarehouse, materialize_everything
+from tests.conftest import (
+    HANDMADE_DIR,
+    SAMPLE_AS_OF,
+    BuiltWarehouse,
+    iter_marts,
+    materialize_everything,
+)
 from tests.exchange_scenario import CORA, UNA, index, load_scenario, message
 from tests.graph_server import FakeGraph, Seen
 
@@ -36,6 +42,7 @@ class Runs:
     second: BuiltWarehouse
     second_kpis: dict[str, tuple]
     second_requests: list[Seen]
+    fresh: BuiltWarehouse  # the final mailboxes read into an empty warehouse
 
 
 def kpis(warehouse: Path) -> dict[str, tuple]:
@@ -66,7 +73,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         graph.put(UNA, "inbox", message("x9", "<x9@beta>", CORA, [UNA], "2026-06-11T12:00:00Z",
                                         conversation_index=index(1, replies=2)))  # fmt: skip
         second = materialize_everything(landing, root, SAMPLE_AS_OF, extra_env=environment)
-    return Runs(first, first_kpis, first_requests, second, kpis(second.warehouse), graph.seen)
+        second_requests = list(graph.seen)
+        fresh_root = tmp_path_factory.mktemp("exchange_fresh")
+        fresh = materialize_everything(landing, fresh_root, SAMPLE_AS_OF, extra_env=environment)
+    return Runs(
+        first,
+        first_kpis,
+        first_requests,
+        second,
+        kpis(second.warehouse),
+        second_requests,
+        fresh,
+    )
 
 
 def test_cora_without_exchange_has_only_the_crm_meeting(built_handmade) -> None:
@@ -128,6 +146,20 @@ def test_a_second_run_reads_only_changes_and_updates_the_kpis(runs: Runs) -> Non
     assert runs.second_kpis["contact:c3"] == [
         2, 3, 1, 0, 140.0, 80.0, 1 / 3, 3.0, 1.0, 25.0, "m2"
     ]  # fmt: skip
+
+
+def test_the_incremental_run_equals_a_fresh_build_of_the_final_mailboxes(runs: Runs) -> None:
+    with duckdb.connect(str(runs.second.warehouse), read_only=True) as connection:
+        marts = list(iter_marts(connection))
+        connection.execute(f"attach '{runs.fresh.warehouse}' as fresh (read_only)")
+        assert len(marts) == 14
+        for mart in marts:
+            (differing,) = connection.execute(
+                f"select count(*) from ((select * from marts.{mart} except all "
+                f"select * from fresh.marts.{mart}) union all (select * from "
+                f"fresh.marts.{mart} except all select * from marts.{mart}))"
+            ).fetchone()
+            assert differing == 0, mart
 
 
 def test_the_graph_token_reaches_no_log_metadata_or_table(runs: Runs) -> None:
