@@ -36,12 +36,13 @@ ranked as (
     select
         untracked.*,
         row_number() over (
-            partition by message_identity
-            order by case when folder = 'sentitems' then 0 else 1 end, message_key
+            partition by untracked.message_identity
+            order by case when untracked.folder = 'sentitems' then 0 else 1 end, untracked.message_key
         ) as copy_rank,
-        max(modified_at) over (partition by message_identity) as latest_modified_at,
-        min(coalesce(sent_at, received_at)) over (partition by message_identity) as first_sent_at,
-        count(*) over (partition by message_identity) as mailbox_copies
+        max(untracked.modified_at) over (partition by untracked.message_identity) as latest_modified_at,
+        min(coalesce(untracked.sent_at, untracked.received_at))
+            over (partition by untracked.message_identity) as first_sent_at,
+        count(*) over (partition by untracked.message_identity) as mailbox_copies
     from untracked
 ),
 

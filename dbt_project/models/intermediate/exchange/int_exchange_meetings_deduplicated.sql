@@ -31,12 +31,12 @@ ranked as (
     select
         events.*,
         row_number() over (
-            partition by meeting_identity
-            order by case when is_organizer then 0 else 1 end, event_key
+            partition by events.meeting_identity
+            order by case when events.is_organizer then 0 else 1 end, events.event_key
         ) as copy_rank,
-        max(case when is_cancelled then 1 else 0 end) over (partition by meeting_identity)
-            as canceled_copies,
-        max(modified_at) over (partition by meeting_identity) as latest_modified_at
+        max(case when events.is_cancelled then 1 else 0 end)
+            over (partition by events.meeting_identity) as canceled_copies,
+        max(events.modified_at) over (partition by events.meeting_identity) as latest_modified_at
     from events
 ),
 
