@@ -15,10 +15,14 @@ with activities as (
     from {{ ref('int_activities_unioned') }} as activities
     {% if is_incremental() %}
     where {{ version_not_built(this, 'activities', 'modified_at') }}
-        -- Exchange parties are resolved again on every run (int_activity_parties_sided).
-        or activities.activity_id in (
-            select exchange_parties.activity_id from {{ ref('int_exchange_parties_resolved') }} as exchange_parties
-        )
+    -- Exchange parties are resolved again on every run (int_activity_parties_sided); a
+    -- union, not `or ... in (...)`: Spark fails on a subquery under OR (unit tests).
+    union
+    select exchange_activities.activity_id, exchange_activities.modified_at
+    from {{ ref('int_activities_unioned') }} as exchange_activities
+    where exchange_activities.activity_id in (
+        select exchange_parties.activity_id from {{ ref('int_exchange_parties_resolved') }} as exchange_parties
+    )
     {% endif %}
 ),
 

@@ -18,9 +18,13 @@ with activities as (
     from {{ ref('int_activities_unioned') }} as activities
     {% if is_incremental() %}
     where {{ version_not_built(this, 'activities', 'modified_at', 'activity_modified_at') }}
-        or activities.activity_id in (
-            select exchange_parties.activity_id from {{ ref('int_exchange_parties_resolved') }} as exchange_parties
-        )
+    -- A union, not `or ... in (...)`: Spark fails on a subquery under OR (unit tests).
+    union
+    select exchange_activities.activity_id, exchange_activities.activity_type, exchange_activities.modified_at
+    from {{ ref('int_activities_unioned') }} as exchange_activities
+    where exchange_activities.activity_id in (
+        select exchange_parties.activity_id from {{ ref('int_exchange_parties_resolved') }} as exchange_parties
+    )
     {% endif %}
 ),
 
