@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from orchestration.defs import dbt, exports, extract, recovery, schedules, sensors
+from orchestration.defs import dbt, exchange, exports, extract, recovery, schedules, sensors
 from orchestration.defs.resources import run_settings_resource
 
 DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
@@ -35,6 +35,7 @@ def _with_freshness(definitions: dg.Definitions) -> dg.Definitions:
 defs = _with_freshness(
     dg.Definitions.merge(
         extract.defs,
+        exchange.defs,
         dbt.defs,
         exports.defs,
         schedules.defs,

@@ -47,13 +47,29 @@ RA_DATAVERSE_CLIENT_ID      the app registration's application (client) id
 RA_DATAVERSE_CLIENT_SECRET  its client secret
 RA_DATAVERSE_TOKEN          a bearer token to use instead of msal (tests, users who hold one)
 
-The secret and the token are kept out of `repr(Settings)`, so a logged Settings shows neither.
+Exchange Online through Microsoft Graph, next to any RA_SOURCE (orchestration/sources/exchange):
+RA_EXCHANGE              graph: also read mail and meetings of the team's mailboxes; unset: off
+RA_GRAPH_URL             the Graph endpoint (default https://graph.microsoft.com/v1.0)
+RA_GRAPH_TENANT_ID       Entra tenant of the app registration (unset: RA_DATAVERSE_TENANT_ID)
+RA_GRAPH_CLIENT_ID       the app registration's client id (unset: RA_DATAVERSE_CLIENT_ID)
+RA_GRAPH_CLIENT_SECRET   its client secret (unset: RA_DATAVERSE_CLIENT_SECRET)
+RA_GRAPH_TOKEN           a bearer token for Graph to use instead of msal
+RA_EXCHANGE_MAILBOXES    comma-separated allow-list of mailbox addresses (unset: every active
+                         systemuser's internalemailaddress)
+RA_EXCHANGE_DAYS_BACK    days of mail and meetings read before the as-of date (default 730)
+RA_EXCHANGE_DAYS_AHEAD   days of meetings read after it (default 90)
+RA_COMPANY_DOMAINS       comma-separated mail domains of the company: an address there that
+                         matches no systemuser is still the team side (unset: the domains of
+                         the systemusers' internalemailaddress)
+
+Secrets and tokens are kept out of `repr(Settings)`, so a logged Settings shows none of them.
 """
 
 from __future__ import annotations
 
 import codecs
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +83,12 @@ DEFAULT_LANDING_DIR = REPO_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "relationship_analytics.duckdb"
 DEFAULT_EXPORT_DIR = REPO_ROOT / "exports"
 SOURCES = ("files", "dataverse", "synapse_link")
+EXCHANGE_SOURCES = ("graph",)
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_EXCHANGE_DAYS_BACK = 730
+DEFAULT_EXCHANGE_DAYS_AHEAD = 90
+_DOMAIN = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
+_ADDRESS = re.compile(r"[^@\s,'\"]+@[a-z0-9-]+(\.[a-z0-9-]+)+")
 # DuckDB's memory cap for every step, the same value dbt's profile gets (defs/dbt.py).
 DUCKDB_MEMORY_LIMIT_VARIABLE = "RA_DUCKDB_MEMORY_LIMIT"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "6GB"
@@ -103,6 +125,45 @@ def parse_source(text: str | None) -> str:
     if source not in SOURCES:
         raise ValueError(f"RA_SOURCE={text!r} is not one of {', '.join(SOURCES)}")
     return source
+
+
+def parse_exchange(text: str | None) -> str | None:
+    """RA_EXCHANGE: `graph` turns the Exchange Online source on; unset or empty: off."""
+    value = (text or "").strip().lower()
+    if not value:
+        return None
+    if value not in EXCHANGE_SOURCES:
+        raise ValueError(
+            f"RA_EXCHANGE={text!r} is not one of {', '.join(EXCHANGE_SOURCES)} "
+            "(leave it unset to read no mailboxes)"
+        )
+    return value
+
+
+def parse_days(name: str, text: str | None, default: int) -> int:
+    """A whole number of days (0 to 3650) from variable `name`; unset: `default`."""
+    value = (text or "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) > 3650:
+        raise ValueError(f"{name}={text!r} is not a whole number of days from 0 to 3650")
+    return int(value)
+
+
+def parse_address_list(name: str, text: str | None, *, domains: bool = False) -> tuple[str, ...]:
+    """Comma-separated mail addresses (or domains), trimmed and lower-cased, in order."""
+    items: list[str] = []
+    for item in (text or "").split(","):
+        item = item.strip().lower().lstrip("@")
+        if not item:
+            continue
+        shaped = _DOMAIN.fullmatch(item) if domains else _ADDRESS.fullmatch(item)
+        if not shaped:
+            kind = "a mail domain such as contoso.com" if domains else "a mail address"
+            raise ValueError(f"{name} holds {item!r}, which is not {kind}")
+        if item not in items:
+            items.append(item)
+    return tuple(items)
 
 
 def parse_raw_parquet_dir(text: str | None) -> Path | None:
@@ -244,6 +305,16 @@ class Settings:
     dataverse_client_id: str | None = None
     dataverse_client_secret: str | None = field(default=None, repr=False)
     dataverse_token: str | None = field(default=None, repr=False)
+    exchange: str | None = None
+    graph_url: str = DEFAULT_GRAPH_URL
+    graph_tenant_id: str | None = None
+    graph_client_id: str | None = None
+    graph_client_secret: str | None = field(default=None, repr=False)
+    graph_token: str | None = field(default=None, repr=False)
+    exchange_mailboxes: tuple[str, ...] = ()
+    exchange_days_back: int = DEFAULT_EXCHANGE_DAYS_BACK
+    exchange_days_ahead: int = DEFAULT_EXCHANGE_DAYS_AHEAD
+    company_domains: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -276,6 +347,31 @@ class Settings:
             dataverse_client_id=_text(env.get("RA_DATAVERSE_CLIENT_ID")),
             dataverse_client_secret=_text(env.get("RA_DATAVERSE_CLIENT_SECRET")),
             dataverse_token=_text(env.get("RA_DATAVERSE_TOKEN")),
+            exchange=parse_exchange(env.get("RA_EXCHANGE")),
+            graph_url=_text(env.get("RA_GRAPH_URL")) or DEFAULT_GRAPH_URL,
+            graph_tenant_id=_text(env.get("RA_GRAPH_TENANT_ID"))
+            or _text(env.get("RA_DATAVERSE_TENANT_ID")),
+            graph_client_id=_text(env.get("RA_GRAPH_CLIENT_ID"))
+            or _text(env.get("RA_DATAVERSE_CLIENT_ID")),
+            graph_client_secret=_text(env.get("RA_GRAPH_CLIENT_SECRET"))
+            or _text(env.get("RA_DATAVERSE_CLIENT_SECRET")),
+            graph_token=_text(env.get("RA_GRAPH_TOKEN")),
+            exchange_mailboxes=parse_address_list(
+                "RA_EXCHANGE_MAILBOXES", env.get("RA_EXCHANGE_MAILBOXES")
+            ),
+            exchange_days_back=parse_days(
+                "RA_EXCHANGE_DAYS_BACK",
+                env.get("RA_EXCHANGE_DAYS_BACK"),
+                DEFAULT_EXCHANGE_DAYS_BACK,
+            ),
+            exchange_days_ahead=parse_days(
+                "RA_EXCHANGE_DAYS_AHEAD",
+                env.get("RA_EXCHANGE_DAYS_AHEAD"),
+                DEFAULT_EXCHANGE_DAYS_AHEAD,
+            ),
+            company_domains=parse_address_list(
+                "RA_COMPANY_DOMAINS", env.get("RA_COMPANY_DOMAINS"), domains=True
+            ),
         )
 
     @property

@@ -18,6 +18,7 @@ import pytest
 from orchestration.contract import TABLES
 from orchestration.definitions import defs
 from orchestration.defs.dbt import mart_model_names, relationship_dbt_models, weekly_dbt_models
+from orchestration.defs.exchange import EXCHANGE_TABLES
 from orchestration.defs.resources import WAREHOUSE_POOL
 from orchestration.defs.sensors import changed_files, landing_files_sensor, landing_fingerprint
 from orchestration.settings import REPO_ROOT
@@ -44,11 +45,13 @@ def keys_of(assets_def: dg.AssetsDefinition) -> set[str]:
 def test_daily_job_selects_extract_daily_dbt_and_exports_but_not_weekly():
     daily = selected_keys("daily_kpi_refresh")
     assert {f"raw/{table}" for table in TABLES} <= daily
+    # The Exchange extract runs daily too (it reads nothing without RA_EXCHANGE).
+    assert {f"raw/{table}" for table in EXCHANGE_TABLES} <= daily
     assert keys_of(relationship_dbt_models) <= daily
     assert {"marts/mart_relationship_kpis", "exports/marts", "exports/dashboards"} <= daily
     assert not daily & WEEKLY_MARTS
-    # Nothing else sneaks in: extract (11) + daily dbt + the two exports.
-    assert len(daily) == len(TABLES) + len(relationship_dbt_models.keys) + 2
+    # Nothing else sneaks in: extract (11 + 4) + daily dbt + the two exports.
+    assert len(daily) == len(TABLES) + 4 + len(relationship_dbt_models.keys) + 2
 
 
 def test_weekly_job_selects_only_the_similar_won_marts():
@@ -162,11 +165,13 @@ def test_every_warehouse_writer_and_the_exports_are_in_the_duckdb_pool():
     run's writer and fail with "Could not set lock on file"."""
     graph = defs.resolve_asset_graph()
     steps = [assets_def for assets_def in graph.assets_defs if assets_def.is_executable]
-    # The extract multi-asset (an asset per table, one step), the two dbt multi-assets
-    # (daily, weekly) and the exports step.
-    assert len(steps) == 4
+    # The extract multi-asset (an asset per table, one step), the Exchange extract, the
+    # two dbt multi-assets (daily, weekly) and the exports step.
+    assert len(steps) == 5
     extract = next(a for a in steps if a.node_def.name == "extract_raw")
     assert {key.path[-1] for key in extract.keys} == set(TABLES)
+    mailboxes = next(a for a in steps if a.node_def.name == "extract_exchange")
+    assert {key.path[-1] for key in mailboxes.keys} == set(EXCHANGE_TABLES)
     assert {assets_def.op.pool for assets_def in steps} == {WAREHOUSE_POOL}
     exports_step = next(a for a in steps if a.node_def.name == "exports")
     assert keys_of(exports_step) == {"exports/marts", "exports/dashboards"}

@@ -27,8 +27,10 @@
         {%- endif -%}
         {%- set schema_name = 'raw' -%}
         {%- set tables = [] -%}
+        {#- Exchange tables (source graph) exist only with RA_EXCHANGE (macros/exchange.sql). -#}
         {%- for source_node in graph.sources.values()
-            if source_node.package_name == project_name and source_node.schema == schema_name -%}
+            if source_node.package_name == project_name and source_node.schema == schema_name
+            and (source_node.source_name != 'graph' or var('exchange_source', false)) -%}
             {%- do tables.append(source_node.identifier) -%}
         {%- endfor -%}
         {%- do run_query('create database if not exists ' ~ schema_name) -%}

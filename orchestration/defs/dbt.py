@@ -44,23 +44,29 @@ class LayeredDbtTranslator(DagsterDbtTranslator):
 translator = LayeredDbtTranslator()
 
 
-def dbt_vars(settings: Settings) -> dict[str, str | bool]:
+def dbt_vars(settings: Settings) -> dict[str, object]:
     """The run's settings dbt reads, for `--vars`: `as_of` ('YYYY-MM-DD HH:MM:SS', UTC;
     macros/as_of.sql), `warehouse_path` and `duckdb_memory_limit` (profiles.yml, which falls
     back to RA_WAREHOUSE and RA_DUCKDB_MEMORY_LIMIT for hand-run dbt), `export_subjects` and
     `pseudonymize_sellers` (RA_EXPORT_SUBJECTS, RA_PSEUDONYMISE_SELLERS; macros/privacy.sql).
+    With RA_EXCHANGE also `exchange_source: true` and `company_domains` (models/staging/graph).
 
     dagster-dbt's `cli()` takes no environment of its own, so vars are the explicit way;
     dbt re-parses the whole project when they change (a new as-of: tens of seconds once),
     and a run with the same settings parses partially (keep_partial_parse).
     """
-    return {
+    variables: dict[str, object] = {
         "as_of": format_as_of(settings.as_of),
         "warehouse_path": str(settings.warehouse),
         "duckdb_memory_limit": settings.duckdb_memory_limit,
         "export_subjects": settings.export_subjects,
         "pseudonymize_sellers": settings.pseudonymise_sellers,
     }
+    # Only with RA_EXCHANGE: without it the vars (and so the parse) stay as they were.
+    if settings.exchange:
+        variables["exchange_source"] = True
+        variables["company_domains"] = list(settings.company_domains)
+    return variables
 
 
 def dbt_build_arguments(settings: Settings, full_refresh: bool) -> list[str]:

@@ -101,6 +101,16 @@ FIELD_VARIABLES = {
     "dataverse_client_id": "RA_DATAVERSE_CLIENT_ID",
     "dataverse_client_secret": "RA_DATAVERSE_CLIENT_SECRET",
     "dataverse_token": "RA_DATAVERSE_TOKEN",
+    "exchange": "RA_EXCHANGE",
+    "graph_url": "RA_GRAPH_URL",
+    "graph_tenant_id": "RA_GRAPH_TENANT_ID",
+    "graph_client_id": "RA_GRAPH_CLIENT_ID",
+    "graph_client_secret": "RA_GRAPH_CLIENT_SECRET",
+    "graph_token": "RA_GRAPH_TOKEN",
+    "exchange_mailboxes": "RA_EXCHANGE_MAILBOXES",
+    "exchange_days_back": "RA_EXCHANGE_DAYS_BACK",
+    "exchange_days_ahead": "RA_EXCHANGE_DAYS_AHEAD",
+    "company_domains": "RA_COMPANY_DOMAINS",
 }
 
 _SECRET_HINT = (
@@ -224,6 +234,55 @@ class RunSettingsResource(dg.ConfigurableResource):
         default=None,
         description="A bearer token used instead of msal (unset: RA_DATAVERSE_TOKEN)."
         + _SECRET_HINT,
+    )
+
+    exchange: str | None = Field(
+        default=None,
+        description="graph: also read the team's mail and meetings from Exchange Online "
+        "through Microsoft Graph (unset: RA_EXCHANGE, else off).",
+    )
+    graph_url: str | None = Field(
+        default=None,
+        description="The Microsoft Graph endpoint (unset: RA_GRAPH_URL, else "
+        "https://graph.microsoft.com/v1.0).",
+    )
+    graph_tenant_id: str | None = Field(
+        default=None,
+        description="Entra tenant for Graph (unset: RA_GRAPH_TENANT_ID, else the Dataverse one).",
+    )
+    graph_client_id: str | None = Field(
+        default=None,
+        description="Client id for Graph (unset: RA_GRAPH_CLIENT_ID, else the Dataverse one).",
+    )
+    graph_client_secret: str | None = Field(
+        default=None,
+        description="Client secret for Graph (unset: RA_GRAPH_CLIENT_SECRET, else the "
+        "Dataverse one)." + _SECRET_HINT,
+    )
+    graph_token: str | None = Field(
+        default=None,
+        description="A Graph bearer token used instead of msal (unset: RA_GRAPH_TOKEN)."
+        + _SECRET_HINT,
+    )
+    exchange_mailboxes: str | None = Field(
+        default=None,
+        description="Comma-separated allow-list of mailboxes read (unset: "
+        "RA_EXCHANGE_MAILBOXES, else every active systemuser's internalemailaddress).",
+    )
+    exchange_days_back: str | None = Field(
+        default=None,
+        description="Days of mail and meetings read before the as-of date "
+        "(unset: RA_EXCHANGE_DAYS_BACK, else 730).",
+    )
+    exchange_days_ahead: str | None = Field(
+        default=None,
+        description="Days of meetings read after the as-of date "
+        "(unset: RA_EXCHANGE_DAYS_AHEAD, else 90).",
+    )
+    company_domains: str | None = Field(
+        default=None,
+        description="Comma-separated mail domains of the company (unset: RA_COMPANY_DOMAINS, "
+        "else the domains of the systemusers' addresses).",
     )
 
     # The run's Settings, resolved once by setup_for_execution.

@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 import requests
 
 from orchestration.sources.dataverse.errors import (
+    DATAVERSE,
+    ApiFlavour,
     DataverseError,
     HttpAnswer,
     error_detail,
@@ -78,7 +80,17 @@ def service_root(url: str) -> str:
 
 
 class DataverseClient:
-    """GET with retries, paging and redaction; one per extract step."""
+    """GET with retries, paging and redaction; one per extract step.
+
+    `flavour` and `_root`/`_prefer` are what the Microsoft Graph client
+    (orchestration.sources.exchange.client) overrides; the retry loop and paging are shared.
+    """
+
+    flavour: ApiFlavour = DATAVERSE
+
+    @staticmethod
+    def _root(url: str) -> str:
+        return service_root(url)
 
     def __init__(
         self,
@@ -94,7 +106,7 @@ class DataverseClient:
         log: Any = None,
         session: requests.Session | None = None,
     ) -> None:
-        self.service_root = service_root(url)
+        self.service_root = self._root(url)
         parts = urlsplit(self.service_root)
         self.resource = f"{parts.scheme}://{parts.netloc}"
         self._tokens = tokens
@@ -163,8 +175,8 @@ class DataverseClient:
         same_origin = (link.scheme, link.netloc.lower()) == (root.scheme, root.netloc.lower())
         if not same_origin or not link.path.lower().startswith(root.path.lower()):
             got = self.redact.excerpt(f"{link.scheme}://{link.netloc}{link.path}", 200)
-            raise DataverseError(
-                f"dataverse extract failed: refused to follow a link outside "
+            raise self.flavour.error(
+                f"{self.flavour.label} extract failed: refused to follow a link outside "
                 f"{self.service_root} (got {got}); "
                 "the bearer token is only sent to the organisation"
             )
@@ -226,10 +238,10 @@ class DataverseClient:
             if response is not None:
                 failure = f"HTTP {response.status}{error_detail(response, self.redact)}"
             if attempt > self.max_retries:
-                raise DataverseError(
+                raise self.flavour.error(
                     self.redact(
-                        f"dataverse extract failed: table '{table}': {what}: gave up after "
-                        f"{attempt} attempt{'s' if attempt > 1 else ''}: {failure}"
+                        f"{self.flavour.label} extract failed: table '{table}': {what}: "
+                        f"gave up after {attempt} attempt{'s' if attempt > 1 else ''}: {failure}"
                     ),
                     table=table,
                     status=response.status if response is not None else None,
@@ -237,13 +249,13 @@ class DataverseClient:
                 )
             wait = self._retry_wait(response, attempt)
             self._log.warning(
-                f"dataverse {table}: {what}: {failure}; retry {attempt} of "
+                f"{self.flavour.label} {table}: {what}: {failure}; retry {attempt} of "
                 f"{self.max_retries} in {wait:g} s"
             )
             self._sleep(wait)
 
         if response.status >= 400:
-            raise http_error(response, table, what, self.redact)
+            raise http_error(response, table, what, self.redact, self.flavour)
         payload, failure = None, None
         try:
             payload = json.loads(response.text)
@@ -256,7 +268,7 @@ class DataverseClient:
         elif failure is None and not all(isinstance(row, dict) for row in payload["value"]):
             failure = "has a 'value' entry that is not an object"
         if failure is not None:
-            raise unreadable_page(response, table, what, failure, self.redact)
+            raise unreadable_page(response, table, what, failure, self.redact, self.flavour)
         return payload
 
     def pages(
@@ -268,9 +280,9 @@ class DataverseClient:
         number = 0
         while url:
             if url in seen:
-                raise DataverseError(
-                    f"dataverse extract failed: table '{table}': {what}: the server sent "
-                    "the same next link twice",
+                raise self.flavour.error(
+                    f"{self.flavour.label} extract failed: table '{table}': {what}: "
+                    "the server sent the same next link twice",
                     table=table,
                 )
             seen.add(url)

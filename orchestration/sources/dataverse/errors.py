@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from orchestration.sources.dataverse.redaction import Redactor
 
 __all__ = [
     "AUTH_FAILURES",
+    "DATAVERSE",
+    "ApiFlavour",
     "DataverseError",
     "DeltaLinkExpired",
     "HttpAnswer",
@@ -83,6 +86,19 @@ class DeltaLinkExpired(DataverseError):
     """The stored delta link is too old (or the table's tracking was reset): resync."""
 
 
+@dataclass(frozen=True)
+class ApiFlavour:
+    """What differs between the OData APIs read with this client (Dataverse, Microsoft
+    Graph): the word errors start with, the settings hints name, the hints per HTTP status
+    and the error classes raised. orchestration.sources.exchange defines Graph's."""
+
+    label: str  # "dataverse" -> "dataverse extract failed: ..."
+    variables: str  # prefix of the settings named in hints, e.g. "RA_DATAVERSE"
+    http_hints: Mapping[int, str]
+    error: type[DataverseError]
+    expired: type[DeltaLinkExpired]
+
+
 @dataclass
 class HttpAnswer:
     """What is kept of an HTTP response: no request, so no Authorization header."""
@@ -120,13 +136,20 @@ def error_detail(answer: HttpAnswer, redact: Redactor) -> str:
     return f" ({redact.excerpt(detail, MESSAGE_LIMIT)})" if detail else ""
 
 
-def http_error(answer: HttpAnswer, table: str, what: str, redact: Redactor) -> DataverseError:
+def http_error(
+    answer: HttpAnswer,
+    table: str,
+    what: str,
+    redact: Redactor,
+    flavour: ApiFlavour | None = None,
+) -> DataverseError:
     """The error for a 4xx/5xx answer: status, code, message (redacted, cut) and a hint.
 
     410, the code ExpiredVersionStamp or an "expired ... delta/version stamp" message
     make a DeltaLinkExpired. Authentication failures show the status, a well-formed
     code and the hint only.
     """
+    flavour = flavour or DATAVERSE
     code, message = _code_and_message(answer)
     lowered = message.lower()
     expired = answer.status not in AUTH_FAILURES and (
@@ -134,8 +157,8 @@ def http_error(answer: HttpAnswer, table: str, what: str, redact: Redactor) -> D
         or code.lower() == EXPIRED_VERSION_STAMP
         or ("expired" in lowered and ("version stamp" in lowered or "delta" in lowered))
     )
-    hint = _HTTP_HINTS.get(answer.status, "")
-    text = f"dataverse extract failed: table '{table}': {what}: HTTP {answer.status}"
+    hint = flavour.http_hints.get(answer.status, "")
+    text = f"{flavour.label} extract failed: table '{table}': {what}: HTTP {answer.status}"
     if answer.status in AUTH_FAILURES:
         code = safe_code(code)
         text += f" {code}" if code else ""
@@ -144,7 +167,7 @@ def http_error(answer: HttpAnswer, table: str, what: str, redact: Redactor) -> D
         text += f" {redact.excerpt(code, 80)}" if code else ""
         text += f": {redact.excerpt(message, MESSAGE_LIMIT)}" if message else ""
         text += f" ({hint})" if hint else ""
-    kind = DeltaLinkExpired if expired else DataverseError
+    kind = flavour.expired if expired else flavour.error
     return kind(
         redact(text),
         table=table,
@@ -154,11 +177,19 @@ def http_error(answer: HttpAnswer, table: str, what: str, redact: Redactor) -> D
     )
 
 
-def unreadable_page(answer: HttpAnswer, table: str, what: str, failure: str, redact: Redactor):
+def unreadable_page(
+    answer: HttpAnswer,
+    table: str,
+    what: str,
+    failure: str,
+    redact: Redactor,
+    flavour: ApiFlavour | None = None,
+):
     """The error for a 2xx page that is not the JSON expected; shows its redacted start."""
-    return DataverseError(
+    flavour = flavour or DATAVERSE
+    return flavour.error(
         redact(
-            f"dataverse extract failed: table '{table}': {what} {failure}; "
+            f"{flavour.label} extract failed: table '{table}': {what} {failure}; "
             f"response starts: {redact.excerpt(answer.text, BODY_LIMIT)!r}"
         ),
         table=table,
@@ -167,7 +198,7 @@ def unreadable_page(answer: HttpAnswer, table: str, what: str, failure: str, red
     )
 
 
-def token_error_summary(result: dict[str, Any]) -> str:
+def token_error_summary(result: dict[str, Any], variables: str = "RA_DATAVERSE") -> str:
     """What a token endpoint's error answer may show: codes, ids and what to check.
 
     `error_description` is never shown (see the module docstring). `error` (OAuth 2.0,
@@ -182,5 +213,8 @@ def token_error_summary(result: dict[str, Any]) -> str:
         if isinstance(result.get(key), str) and _GUID.fullmatch(result[key])
     ]
     details = ", ".join([*codes, *ids])
-    hint = _TOKEN_HINTS.get(error, _TOKEN_HINT)
+    hint = _TOKEN_HINTS.get(error, _TOKEN_HINT).replace("RA_DATAVERSE", variables)
     return f"{error}{f' ({details})' if details else ''}; {hint} ({NOT_SHOWN})"
+
+
+DATAVERSE = ApiFlavour("dataverse", "RA_DATAVERSE", _HTTP_HINTS, DataverseError, DeltaLinkExpired)

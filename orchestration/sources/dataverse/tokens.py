@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import requests
 
-from orchestration.sources.dataverse.errors import DataverseError, token_error_summary
+from orchestration.sources.dataverse.errors import DATAVERSE, ApiFlavour, token_error_summary
 from orchestration.sources.dataverse.redaction import Redactor, redacting_logs
 
 
@@ -49,7 +49,9 @@ class MsalToken:
         *,
         http_client: Any = None,
         authority_host: str = "https://login.microsoftonline.com",
+        flavour: ApiFlavour = DATAVERSE,
     ) -> None:
+        self._flavour = flavour
         redactor.add(client_secret)
         self._tenant_id = tenant_id
         self._client_id = client_id
@@ -83,19 +85,19 @@ class MsalToken:
                 failure = (
                     f"{type(error).__name__} while reading the tenant's OpenID configuration "
                     "or the token (its text may echo the identity platform's answer and is "
-                    "not shown); check RA_DATAVERSE_TENANT_ID and that "
+                    f"not shown); check {self._flavour.variables}_TENANT_ID and that "
                     f"{self._authority} is reachable"
                 )
         if failure is None and "access_token" in result:
             self._redactor.add(result["access_token"])
             return result["access_token"]
         if failure is None:
-            failure = token_error_summary(result)
+            failure = token_error_summary(result, self._flavour.variables)
         # Raised outside the `except` blocks: no chained exception carries the request.
-        raise DataverseError(
+        raise self._flavour.error(
             self._redactor(
-                f"dataverse extract failed: could not get a token for {self._scope} from "
-                f"{self._authority} with client id {self._client_id}: {failure}"
+                f"{self._flavour.label} extract failed: could not get a token for "
+                f"{self._scope} from {self._authority} with client id {self._client_id}: {failure}"
             )
         )
 

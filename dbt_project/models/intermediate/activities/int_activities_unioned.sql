@@ -1,5 +1,7 @@
 -- One row per activity (email, meeting, phone call) in one shape, with the times and
--- durations of KPI_SPEC section 2/3 that do not depend on the as-of instant.
+-- durations of KPI_SPEC section 2/3 that do not depend on the as-of instant: the CRM's
+-- activities and, with RA_EXCHANGE, mail and meetings read from Exchange that the CRM
+-- does not track (int_exchange_*_deduplicated; no regarding record, no engagement counts).
 -- Incremental: only new or changed activities are rebuilt (macros/incremental_activities.sql).
 {{ config(
     materialized=activity_models_materialization(),
@@ -7,7 +9,8 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook="{{ delete_stale_activity_rows(
-        ['stg_dataverse__emails', 'stg_dataverse__appointments', 'stg_dataverse__phone_calls']
+        ['stg_dataverse__emails', 'stg_dataverse__appointments', 'stg_dataverse__phone_calls',
+         'int_exchange_emails_deduplicated', 'int_exchange_meetings_deduplicated']
     ) }}",
 ) }}
 
@@ -21,6 +24,14 @@ appointments as (
 
 phone_calls as (
     select * from {{ ref('stg_dataverse__phone_calls') }}
+),
+
+exchange_emails as (
+    select * from {{ ref('int_exchange_emails_deduplicated') }}
+),
+
+exchange_meetings as (
+    select * from {{ ref('int_exchange_meetings_deduplicated') }}
 ),
 
 email_activities as (
@@ -125,12 +136,73 @@ phone_call_activities as (
     from phone_calls
 ),
 
+-- Exchange mail: sent or received, the sender's side decides the direction.
+exchange_email_activities as (
+    select
+        activity_id,
+        'email' as activity_type,
+        subject,
+        owner_id,
+        cast(null as {{ dbt.type_string() }}) as regarding_object_id,
+        cast(null as {{ dbt.type_string() }}) as regarding_object_type,
+        'completed' as activity_state,
+        'completed' as email_status,
+        cast(null as boolean) as is_outgoing,
+        sent_at as activity_at,
+        sent_at as ends_at,
+        cast(null as {{ dbt.type_timestamp() }}) as scheduled_start_at,
+        cast(null as double) as duration_minutes,
+        message_id,
+        cast(null as {{ dbt.type_string() }}) as in_reply_to,
+        conversation_index_hex,
+        false as is_email_followed,
+        0 as open_count,
+        0 as reply_count,
+        0 as links_clicked_count,
+        0 as attachment_open_count,
+        created_at,
+        modified_at
+    from exchange_emails
+),
+
+exchange_meeting_activities as (
+    select
+        activity_id,
+        'meeting' as activity_type,
+        subject,
+        owner_id,
+        cast(null as {{ dbt.type_string() }}) as regarding_object_id,
+        cast(null as {{ dbt.type_string() }}) as regarding_object_type,
+        'scheduled' as activity_state,
+        cast(null as {{ dbt.type_string() }}) as email_status,
+        cast(null as boolean) as is_outgoing,
+        starts_at as activity_at,
+        ends_at,
+        starts_at as scheduled_start_at,
+        duration_minutes,
+        cast(null as {{ dbt.type_string() }}) as message_id,
+        cast(null as {{ dbt.type_string() }}) as in_reply_to,
+        cast(null as {{ dbt.type_string() }}) as conversation_index_hex,
+        false as is_email_followed,
+        0 as open_count,
+        0 as reply_count,
+        0 as links_clicked_count,
+        0 as attachment_open_count,
+        created_at,
+        modified_at
+    from exchange_meetings
+),
+
 unioned as (
     select * from email_activities
     union all
     select * from meeting_activities
     union all
     select * from phone_call_activities
+    union all
+    select * from exchange_email_activities
+    union all
+    select * from exchange_meeting_activities
 )
 
 select * from unioned

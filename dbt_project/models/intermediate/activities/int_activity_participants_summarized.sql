@@ -9,11 +9,24 @@
     post_hook="{{ delete_stale_activity_rows(['int_activities_unioned']) }}",
 ) }}
 
+-- depends_on: {{ ref('int_exchange_parties_resolved') }}
 with activities as (
     select activity_id, modified_at
     from {{ ref('int_activities_unioned') }} as activities
     {% if is_incremental() %}
     where {{ version_not_built(this, 'activities', 'modified_at') }}
+    {%- if var('exchange_source', false) %}
+    -- Exchange parties are resolved again on every run, so their activities are
+    -- rebuilt too. Only with RA_EXCHANGE: without it this SQL is what it was (Spark,
+    -- which builds these models as tables, fails on some plans of this branch in
+    -- its unit tests with a task deserialization error).
+    union
+    select exchange_activities.activity_id, exchange_activities.modified_at
+    from {{ ref('int_activities_unioned') }} as exchange_activities
+    where exchange_activities.activity_id in (
+        select exchange_parties.activity_id from {{ ref('int_exchange_parties_resolved') }} as exchange_parties
+    )
+    {%- endif %}
     {% endif %}
 ),
 

@@ -1,7 +1,10 @@
 -- Every activity party with its side (team = systemusers; customer = contacts, accounts,
--- leads and unresolved addresses) and whether its role links records or counts time.
+-- leads and unresolved addresses, except unresolved Exchange addresses in the company's
+-- domains, which are the team side) and whether its role links records or counts time.
 -- Incremental by activity: the parties of new or changed activities are rebuilt; in
--- Dataverse a change to an activity's parties changes the activity's modifiedon.
+-- Dataverse a change to an activity's parties changes the activity's modifiedon. The
+-- parties of Exchange activities are rebuilt on every run: they are resolved by address,
+-- so a contact created since can name a party of an unchanged message.
 {{ config(
     materialized=activity_models_materialization(),
     unique_key='activity_id',
@@ -15,11 +18,39 @@ with activities as (
     from {{ ref('int_activities_unioned') }} as activities
     {% if is_incremental() %}
     where {{ version_not_built(this, 'activities', 'modified_at', 'activity_modified_at') }}
+    {%- if var('exchange_source', false) %}
+    -- Exchange parties are resolved again on every run, so their activities are
+    -- rebuilt too. Only with RA_EXCHANGE: without it this SQL is what it was (Spark,
+    -- which builds these models as tables, fails on some plans of this branch in
+    -- its unit tests with a task deserialization error).
+    union
+    select exchange_activities.activity_id, exchange_activities.activity_type, exchange_activities.modified_at
+    from {{ ref('int_activities_unioned') }} as exchange_activities
+    where exchange_activities.activity_id in (
+        select exchange_parties.activity_id from {{ ref('int_exchange_parties_resolved') }} as exchange_parties
+    )
+    {%- endif %}
     {% endif %}
 ),
 
 parties as (
-    select * from {{ ref('stg_dataverse__activity_parties') }}
+    select
+        activity_party_id,
+        activity_id,
+        party_id,
+        party_type,
+        participation_role,
+        false as is_company_address
+    from {{ ref('stg_dataverse__activity_parties') }}
+    union all
+    select
+        activity_party_id,
+        activity_id,
+        party_id,
+        party_type,
+        participation_role,
+        is_company_address
+    from {{ ref('int_exchange_parties_resolved') }}
 ),
 
 participation_roles as (
@@ -35,6 +66,7 @@ sided as (
         parties.party_type,
         parties.participation_role,
         case
+            when parties.party_id is null and parties.is_company_address then 'team'
             when parties.party_id is null then 'customer'
             when parties.party_type = 'systemuser' then 'team'
             when parties.party_type in ('contact', 'account', 'lead') then 'customer'
