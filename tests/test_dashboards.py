@@ -302,6 +302,90 @@ def test_record_page_shows_every_widget_with_the_marts_values(built_warehouse: P
     assert page.count('<svg class="chart"') == 5
 
 
+def health_card_rows(page: str) -> dict[str, list[str]]:
+    """{component name: its cells after the label} of a record page's health card."""
+    return {
+        name: re.findall(r"<td[^>]*>(.*?)</td>", cells)
+        for name, cells in re.findall(r'<tr data-component="(\w+)"><td>[^<]*</td>(.*?)</tr>', page)
+    }
+
+
+def test_health_card_shows_the_components_and_reasons_of_the_records_mart_row(
+    built_warehouse: Path, site: Path
+):
+    with read_only(built_warehouse) as connection:
+        kpis = {
+            (row["record_type"], row["record_id"]): row
+            for row in fetch_rows(connection, "select * from marts.mart_relationship_kpis")
+        }
+    paged = [key for key in kpis if (site / record_path(*key)).exists()]
+    # A record with reasons and every component, and a contact, whose breadth is absent.
+    with_reasons = next(
+        k for k in paged if kpis[k]["health_reasons"] and kpis[k]["breadth_score"] is not None
+    )
+    contact = next(k for k in paged if k[0] == "contact")
+    assert kpis[contact]["breadth_score"] is None
+    for key in (with_reasons, contact):
+        row, page = kpis[key], (site / record_path(*key)).read_text()
+        shown = health_card_rows(page)
+        assert list(shown) == ["frequency", "recency", "reciprocity", "breadth"]
+        for name, cells in shown.items():
+            score, points = row[f"{name}_score"], row[f"{name}_contribution_points"]
+            if score is None:
+                assert cells == ["not scored"], (key, name)
+            else:
+                assert cells == [f"{score:,.1f}", f"{points:,.2f}"], (key, name)
+        if row["health_reasons"]:
+            listed = page.split('class="health-reasons">')[1].split("</ul>")[0]
+            assert re.findall(r"<li>(.*?)</li>", listed) == [
+                str(escape(reason)) for reason in row["health_reasons"].split("; ")
+            ], key
+        else:
+            assert 'class="health-reasons"' not in page, key
+
+
+VALIDATION_SQL = """
+select distinct horizon_days, roc_auc, roc_auc_lower, roc_auc_upper, verdict,
+    horizon_opportunities, horizon_won, horizon_lost, won_scored, lost_scored
+from marts.mart_health_validation order by horizon_days
+"""
+
+
+def test_index_shows_the_health_validation_of_the_mart_per_horizon(
+    built_warehouse: Path, site: Path, all_units_site: Path, tmp_path: Path
+):
+    with read_only(built_warehouse) as connection:
+        horizons = fetch_rows(connection, VALIDATION_SQL)
+    assert [h["horizon_days"] for h in horizons] == [30, 60, 90]
+    card = (site / "index.html").read_text().split('id="health-validation"')[1]
+    card = card.split("</section>")[0]
+    assert "docs/health_validation.md" in card and "make validate-health" in card
+    shown = re.findall(r'<tr data-horizon="(\d+)">(.*?)</tr>', card)
+    assert [int(days) for days, _ in shown] == [h["horizon_days"] for h in horizons]
+    for (_, cells), h in zip(shown, horizons, strict=True):
+        assert re.findall(r"<td[^>]*>(.*?)</td>", cells) == [
+            str(h["horizon_days"]),
+            f"{h['roc_auc']:.2f}",
+            f"{h['roc_auc_lower']:.2f} – {h['roc_auc_upper']:.2f}",
+            h["verdict"],
+            f"{h['horizon_opportunities']:,} ({h['horizon_won']:,} / {h['horizon_lost']:,})",
+            f"{h['won_scored']:,} / {h['lost_scored']:,}",
+        ]
+    # A unit's site does not show figures counted over every unit's deals.
+    manifest = json.loads((all_units_site / "manifest.json").read_text())
+    unit_site = next(s for s in manifest["sites"] if s["business_unit"] is not None)
+    unit_index = (all_units_site / unit_site["path"] / "index.html").read_text()
+    assert "data-horizon=" not in unit_index
+    assert "Counted over every business unit&#39;s deals" in unit_index
+    # A warehouse without the mart says so.
+    warehouse = writable_copy(built_warehouse, tmp_path / "db")
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("drop table marts.mart_health_validation")
+    index = (build(warehouse, tmp_path / "export", top_n=1) / "index.html").read_text()
+    assert "data-horizon=" not in index
+    assert "Not in this warehouse yet: `make validate-health` builds" in index
+
+
 # Typed by CRM users: markup, quotes and ampersands must come out as text, never as markup.
 HOSTILE_NAME = """<script>alert("name")</script> Tom's "deals" & more"""
 HOSTILE_SUBJECT = """<img src=x onerror=alert("subject")> R&D 'Q3' &amp;"""

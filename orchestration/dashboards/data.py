@@ -13,7 +13,12 @@ from datetime import datetime
 
 import duckdb
 
-from orchestration.dashboards.model import DEFAULT_HEALTH_BANDS, RECORD_TYPES, DashboardData
+from orchestration.dashboards.model import (
+    DEFAULT_HEALTH_BANDS,
+    RECORD_TYPES,
+    DashboardData,
+    fetch_rows,
+)
 from orchestration.dashboards.selection import count_states, select_records
 from orchestration.dashboards.widget_data import load_widgets
 
@@ -28,7 +33,26 @@ OPTIONAL_MARTS = (
     "marts.mart_stakeholder_coverage",
     "marts.mart_similar_won_opportunities",
     "marts.mart_similar_won_opportunities_status",
+    "marts.mart_health_validation",
 )
+
+# The validation's figures per horizon: the AUC columns repeat on each health-state row of
+# a horizon (mart_health_validation), so one distinct row per horizon.
+HEALTH_VALIDATION_SQL = """
+select distinct
+    horizon_days,
+    horizon_opportunities,
+    horizon_won,
+    horizon_lost,
+    won_scored,
+    lost_scored,
+    roc_auc,
+    roc_auc_lower,
+    roc_auc_upper,
+    verdict
+from marts.mart_health_validation
+order by horizon_days
+"""
 
 
 def present_relations(connection: duckdb.DuckDBPyConnection) -> set[str]:
@@ -86,5 +110,8 @@ def load_dashboard_data(
         missing_marts=missing,
         state_counts=count_states(connection, business_unit),
     )
+    # Organisation-wide (every unit's closed deals): a unit's site does not show it.
+    if "marts.mart_health_validation" in present and business_unit is None:
+        data.health_validation = fetch_rows(connection, HEALTH_VALIDATION_SQL)
     load_widgets(connection, data, present, business_unit)
     return data

@@ -48,6 +48,8 @@ class DashboardData:
     similar_status: Row | None = None
     # Health states of every record in scope (not only those with pages), for the index.
     state_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # mart_health_validation, one row per horizon (days before close), for the index.
+    health_validation: list[Row] = field(default_factory=list)
 
     @property
     def window_start(self) -> date:

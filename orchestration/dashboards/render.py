@@ -65,6 +65,17 @@ INDEX_COLUMNS = (
     ("inactive_days", "Inactive days", True),
 )
 
+# The health components of mart_relationship_kpis (`<name>_score`, 0-100, and
+# `<name>_contribution_points`), in the order the health card lists them.
+HEALTH_COMPONENTS = (
+    ("frequency", "Frequency"),
+    ("recency", "Recency"),
+    ("reciprocity", "Reciprocity"),
+    ("breadth", "Engagement breadth"),
+)
+# How mart_relationship_kpis.health_reasons joins its sentences (macros/health_reasons.sql).
+HEALTH_REASONS_SEPARATOR = "; "
+
 PAIR_HEADINGS = {
     "contact": "Relationship strength with each colleague",
     "account": "Strongest relationships with the account's contacts",
@@ -156,6 +167,50 @@ def interaction(record: Row, moment: str, as_of: datetime) -> dict[str, Any]:
     }
 
 
+def health_components(record: Row) -> list[dict[str, Any]]:
+    """The health card's components: label, `score` (0-100) and `points` (its weighted
+    contribution to the score), as mart_relationship_kpis holds them.
+
+    A component the mart leaves null (breadth of a contact, or of a record without customer
+    people of interest) keeps `score` None, which the card shows as "not scored", never 0:
+    its weight is spread over the others (docs/kpi_definitions.md section 6).
+    """
+    return [
+        {
+            "name": name,
+            "label": label,
+            "score": record[f"{name}_score"],
+            "points": record[f"{name}_contribution_points"],
+        }
+        for name, label in HEALTH_COMPONENTS
+    ]
+
+
+def health_reasons(record: Row) -> list[str]:
+    """The sentences of `health_reasons` (costliest first), [] when the mart has none."""
+    reasons = record["health_reasons"]
+    return [] if not reasons else reasons.split(HEALTH_REASONS_SEPARATOR)
+
+
+def health_validation(data: DashboardData) -> dict[str, Any]:
+    """The index's validation card: mart_health_validation's rows per horizon, or the note
+    that says why there are none.
+
+    Not on a business unit's site: the figures count every unit's closed deals.
+    """
+    card: dict[str, Any] = {"rows": data.health_validation, "note": None}
+    if data.business_unit is not None:
+        return card | {"note": "Counted over every business unit's deals: see the all-units site."}
+    if "marts.mart_health_validation" in data.missing_marts:
+        return card | {
+            "note": "Not in this warehouse yet: `make validate-health` builds "
+            "mart_health_validation and writes docs/health_validation.md."
+        }
+    if not data.health_validation:
+        return card | {"note": "No closed opportunity to check the score against yet."}
+    return card
+
+
 def similar_deals(record: Row, data: DashboardData) -> dict[str, Any]:
     """The similar-won card: its rows, or the note that says why there are none.
 
@@ -223,6 +278,8 @@ def record_page_context(record: Row, site: SiteContext) -> dict[str, Any]:
         summaries=data.summaries.get(key, []),
         interactions=[interaction(record, moment, data.as_of) for moment in ("last", "next")],
         health_change=None if score is None or before is None else score - before,
+        health_components=health_components(record),
+        health_reasons=health_reasons(record),
         initiated=[("Our team (sent, made)", team), ("Customer (received)", customer)],
         window={
             "days": ACTIVITY_WINDOW_DAYS,
@@ -321,6 +378,7 @@ def index_context(
             for record_type in TYPE_LABELS
         ],
         state_chart=charts.state_chart(data),
+        validation=health_validation(data),
         unit_links=list(unit_links),
         teams=list(teams),
         record_types=list(RECORD_TYPES),
