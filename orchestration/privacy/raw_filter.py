@@ -205,12 +205,14 @@ class _Filter:
         ]
         if "systemuser" in self.read:
             users.append(
-                f"select {normalized_sql('systemuserid')} from {self.read['systemuser']} "
+                f"select {normalized_sql('systemuserid')} as person_id "
+                f"from {self.read['systemuser']} "
                 f"where {self.matches('systemuserid')} or {self.matches('internalemailaddress')}"
             )
         if "activityparty" in self.read:
             users.append(
-                f"select {normalized_sql('partyid')} from {self.read['activityparty']} "
+                f"select {normalized_sql('partyid')} as person_id "
+                f"from {self.read['activityparty']} "
                 f"where lower(trim(partyobjecttypecode)) = 'systemuser' "
                 f"and {self.matches('partyid')}"
             )
