@@ -292,6 +292,59 @@ def test_newest_modifiedon_wins_across_parts(landing: Path, warehouse: Path) -> 
     ]
 
 
+def test_spellings_of_one_id_are_one_key(landing: Path, warehouse: Path) -> None:
+    """Ids compare as Dataverse compares them (KPI_SPEC section 1): case and braces aside."""
+    write_csv(
+        landing / "contact.csv",
+        [
+            row("contact", contactid="{AB-1}", fullname="Old", modifiedon="2024-01-01 00:00:00"),
+            row("contact", contactid="ab-1", fullname="New", modifiedon="2024-02-01 00:00:00"),
+            row("contact", contactid="Ab-2", fullname="Only", modifiedon="2024-01-01 00:00:00"),
+        ],
+    )
+
+    result = load(landing, warehouse, "contact")
+
+    assert (result.rows_read, result.rows_loaded, result.duplicates_superseded) == (3, 2, 1)
+    assert query(warehouse, "select contactid, fullname from raw.contact order by 1") == [
+        ("Ab-2", "Only"),
+        ("ab-1", "New"),
+    ]
+
+
+def test_spellings_of_one_id_with_the_same_modifiedon(landing: Path, warehouse: Path) -> None:
+    path = write_csv(
+        landing / "contact.csv",
+        [
+            row("contact", contactid="ab-1", modifiedon="2024-01-01 00:00:00"),
+            row("contact", contactid="{AB-1}", modifiedon="2024-01-01 00:00:00"),
+        ],
+    )
+
+    with pytest.raises(LandingDataError) as caught:
+        load(landing, warehouse, "contact")
+
+    assert str(caught.value) == (
+        f"raw load failed: table 'contact', file '{path}', column 'contactid', "
+        "line 2 and line 3: duplicate primary key 'ab-1' (also spelt '{AB-1}': ids ignore "
+        "case and braces) with the same modifiedon '2024-01-01 00:00:00'"
+    )
+
+
+def test_a_key_of_braces_and_blanks_is_empty(landing: Path, warehouse: Path) -> None:
+    path = write_csv(
+        landing / "contact.csv", [row("contact", contactid="c1"), row("contact", contactid="{ }")]
+    )
+
+    with pytest.raises(LandingDataError) as caught:
+        load(landing, warehouse, "contact")
+
+    assert str(caught.value) == (
+        f"raw load failed: table 'contact', file '{path}', column 'contactid', line 3: "
+        "primary key is empty"
+    )
+
+
 def test_unique_text_is_stored_uncompressed_and_repetitive_text_is_compressed(
     landing: Path, warehouse: Path
 ) -> None:

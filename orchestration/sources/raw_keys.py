@@ -14,6 +14,16 @@ from orchestration.contract import TableContract
 from orchestration.sources.raw_load_errors import LandingDataError, raise_duplicate, where_text
 from orchestration.sources.raw_sql import SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN, quote_identifier
 
+
+def guid_key(column: str) -> str:
+    """A key as Dataverse compares it (KPI_SPEC section 1): case-insensitive, braces ignored.
+
+    The same expression as dbt's `normalize_guid` macro (macros/identifiers.sql), so raw
+    keeps one row per id that staging sees: '{E1}' and 'e1' are one key; blank is empty.
+    """
+    return f"nullif(lower(trim(replace(replace(cast({column} as VARCHAR), '{{', ''), '}}', ''))), '')"
+
+
 # Columns with which landing tools mark a row deleted in the CRM (see `drop_flagged_deleted`):
 # Fivetran's soft delete, Synapse Link's append-only marker and its older spelling.
 DELETED_FLAG_COLUMNS = ("_fivetran_deleted", "isdelete", "isdeleted")
@@ -32,9 +42,13 @@ def check_keys(
     are equal no key repeats (exact, not probable), and sorting the hashes to compare
     neighbours costs about half of counting distinct hashes and a fraction of grouping
     the strings. Only when hashes repeat do the exact, slower queries run.
+
+    Keys compare as Dataverse ids (`guid_key`): two spellings of one id ('{ABC}', 'abc')
+    are one key, its versions resolved like any other; a blank key is an empty key.
     """
     table = contract.name
-    key = quote_identifier(contract.primary_key)
+    raw_key = quote_identifier(contract.primary_key)
+    key = guid_key(raw_key)
     position = f"{{'f': {SOURCE_FILE_COLUMN}, 'r': {SOURCE_ROW_COLUMN}}}"
     rows_read, empty_keys, repeated_hashes = connection.execute(
         f"""
@@ -73,7 +87,9 @@ def check_keys(
     version = "modifiedon" if dated else "null"
     tie = connection.execute(
         f"""
-        select {key}, {version}, min({position}) as first_at, max({position})
+        select
+            arg_min({raw_key}, {position}), {version}, min({position}) as first_at,
+            max({position}), arg_max({raw_key}, {position})
         from {target}
         group by {key}, {version}
         having count(*) > 1
@@ -82,7 +98,10 @@ def check_keys(
         """
     ).fetchone()
     if tie is not None:
-        raise_duplicate(contract, describe, *tie)
+        spelling, modifiedon, first_at, last_at, other_spelling = tie
+        raise_duplicate(
+            contract, describe, spelling, modifiedon, first_at, last_at, other_spelling
+        )
 
     if not dated:
         return rows_read, 0  # the hashes collided; no key repeats
@@ -96,7 +115,7 @@ def check_keys(
             group by {key}
             having count(*) > 1
         ) as repeated
-        where {target}.{key} = repeated.key_value
+        where {guid_key(f"{target}.{raw_key}")} = repeated.key_value
             and {target}.modifiedon is distinct from repeated.newest
         """
     ).fetchone()

@@ -155,7 +155,12 @@ def raise_duplicate(
     modifiedon: object,
     first_at: dict,
     last_at: dict,
+    other_spelling: object = None,
 ) -> None:
+    """Raise the error for a key that repeats with nothing to choose the newest row by.
+
+    `other_spelling`: a second spelling of the same id ('{ABC}' for 'abc'), named too.
+    """
     table = contract.name
     first_where = describe(first_at["f"], first_at["r"])
     last_where = describe(last_at["f"], last_at["r"])
@@ -165,13 +170,16 @@ def raise_duplicate(
     else:
         files = (first_at["f"], last_at["f"])
         where = f"{first_where} (first file) and {last_where} (second file)"
+    spelt = ""
+    if other_spelling is not None and other_spelling != key_value:
+        spelt = f" (also spelt '{show_value(other_spelling)}': ids ignore case and braces)"
     if contract.has_modifiedon:
         same = f" with the same modifiedon '{modifiedon}'"
     else:
         same = " (the table has no modifiedon, so every key must be unique)"
     raise LandingDataError(
         where_text(table, files, contract.primary_key, where)
-        + f": duplicate primary key '{show_value(key_value)}'{same}",
+        + f": duplicate primary key '{show_value(key_value)}'{spelt}{same}",
         table=table,
         file=first_at["f"],
         column=contract.primary_key,
