@@ -21,7 +21,8 @@ def guid_key(column: str) -> str:
     The same expression as dbt's `normalize_guid` macro (macros/identifiers.sql), so raw
     keeps one row per id that staging sees: '{E1}' and 'e1' are one key; blank is empty.
     """
-    return f"nullif(lower(trim(replace(replace(cast({column} as VARCHAR), '{{', ''), '}}', ''))), '')"
+    unbraced = f"replace(replace(cast({column} as VARCHAR), '{{', ''), '}}', '')"
+    return f"nullif(lower(trim({unbraced})), '')"
 
 
 # Columns with which landing tools mark a row deleted in the CRM (see `drop_flagged_deleted`):
@@ -99,9 +100,7 @@ def check_keys(
     ).fetchone()
     if tie is not None:
         spelling, modifiedon, first_at, last_at, other_spelling = tie
-        raise_duplicate(
-            contract, describe, spelling, modifiedon, first_at, last_at, other_spelling
-        )
+        raise_duplicate(contract, describe, spelling, modifiedon, first_at, last_at, other_spelling)
 
     if not dated:
         return rows_read, 0  # the hashes collided; no key repeats
