@@ -15,20 +15,18 @@ token), for the msal test, with a scripted answer of the token endpoint if set.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode
 
 import pyarrow.parquet as pq
 
 from orchestration.contract import BOOLEAN, DATE, DOUBLE, INTEGER, TABLES, TIMESTAMP
+from tests.loopback_http import Answer, LoopbackServer, take_fault
 
 API = "/api/data/v9.2"
 ANNOTATION = "Microsoft.Dynamics.CRM.lookuplogicalname"
@@ -123,8 +121,10 @@ class Seen:
     headers: dict[str, str]
 
 
-class FakeDataverse:
+class FakeDataverse(LoopbackServer):
     """The organisation: rows per entity set, a version counter, faults, a request log."""
+
+    content_type = "application/json; odata.metadata=minimal"
 
     def __init__(
         self,
@@ -137,6 +137,7 @@ class FakeDataverse:
         self.token = token
         self.client_id = client_id
         self.client_secret = client_secret
+        super().__init__()
         self.version = 1
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}
         self.versions: dict[str, dict[str, int]] = {}
@@ -160,36 +161,6 @@ class FakeDataverse:
         self.token_requests: list[dict[str, str]] = []
         # A scripted token endpoint answer, (status, body), instead of the normal one.
         self.token_answer: Callable[[dict[str, str]], tuple[int, Any]] | None = None
-        self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-
-    # -- lifecycle
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeDataverse:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                fake._respond(self, "GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                fake._respond(self, "POST")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     # -- changes made "in the organisation"
 
@@ -244,44 +215,29 @@ class FakeDataverse:
 
     # -- HTTP
 
-    def _respond(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        parts = urlsplit(handler.path)
-        query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
-        headers = {name.lower(): value for name, value in handler.headers.items()}
-        body = b""
-        if method == "POST":
-            body = handler.rfile.read(int(headers.get("content-length") or 0))
-        with self._lock:
-            status, extra, payload = self._answer(method, parts.path, query, headers, body)
-        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; odata.metadata=minimal")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in extra.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+    def _handle(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> Answer:
+        return self._answer(method, path, query, headers, body)
 
     def _answer(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], Any]:
+    ) -> Answer:
         if not path.startswith(API + "/"):
             return self._identity(method, path, body)
         entity_set = path[len(API) + 1 :]
         self.seen.append(Seen(method, entity_set, query, headers))
         if headers.get("authorization") != f"Bearer {self.token}":
             return 401, {}, _error("0x80072560", "The user is not a member of the organization.")
-        for fault in self.faults:
-            if fault.entity_set not in (None, entity_set):
-                continue
-            if fault.when is not None and not fault.when(query):
-                continue
-            if fault.times is not None:
-                if fault.times <= 0:
-                    continue
-                fault.times -= 1
-            text = fault.body(headers) if callable(fault.body) else fault.body
-            return fault.status, fault.headers, text
+        scripted = take_fault(
+            self.faults,
+            lambda fault: (
+                fault.entity_set in (None, entity_set) and (fault.when is None or fault.when(query))
+            ),
+            headers,
+        )
+        if scripted is not None:
+            return scripted
         if entity_set not in self.rows:
             return (
                 404,

@@ -20,13 +20,12 @@ test can count what a second run asked for.
 from __future__ import annotations
 
 import itertools
-import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote, unquote
+
+from tests.loopback_http import Answer, LoopbackServer, take_fault
 
 API = "/v1.0"
 FOLDERS = ("inbox", "sentitems")
@@ -62,10 +61,13 @@ def address(text: str) -> dict[str, Any]:
     return {"emailAddress": {"address": text, "name": text.split("@")[0].title()}}
 
 
-class FakeGraph:
+class FakeGraph(LoopbackServer):
     """Mailboxes of items with versions, delta tokens, faults and a request log."""
 
+    path_prefix = API
+
     def __init__(self, *, token: str = "local-graph-token") -> None:
+        super().__init__()
         self.token = token
         self.version = 1
         self.items: dict[tuple[str, str], dict[str, _Item]] = {}
@@ -75,33 +77,6 @@ class FakeGraph:
         self._rounds: dict[str, tuple[tuple[str, str], list[dict[str, Any]], str]] = {}
         self._delta_tokens: dict[str, tuple[tuple[str, str], int, str]] = {}
         self._counter = itertools.count(1)
-        self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-
-    # -- lifecycle
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{API}"
-
-    def __enter__(self) -> FakeGraph:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                fake._respond(self)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     # -- changes made "in the mailboxes"
 
@@ -133,38 +108,25 @@ class FakeGraph:
 
     # -- HTTP
 
-    def _respond(self, handler: BaseHTTPRequestHandler) -> None:
-        parts = urlsplit(handler.path)
-        query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
-        headers = {name.lower(): value for name, value in handler.headers.items()}
-        with self._lock:
-            status, extra, payload = self._answer(unquote(parts.path), query, headers)
-        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in extra.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+    def _handle(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> Answer:
+        return self._answer(unquote(path), query, headers)
 
-    def _answer(
-        self, path: str, query: dict[str, str], headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], Any]:
+    def _answer(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
         self.seen.append(Seen(path, query, headers))
         if headers.get("authorization") != f"Bearer {self.token}":
             return 401, {}, _error("InvalidAuthenticationToken", "Access token is empty.")
-        for fault in self.faults:
-            if fault.path is not None and fault.path not in path:
-                continue
-            if fault.only_delta_tokens and "$deltatoken" not in query:
-                continue
-            if fault.times is not None:
-                if fault.times <= 0:
-                    continue
-                fault.times -= 1
-            text = fault.body(headers) if callable(fault.body) else fault.body
-            return fault.status, fault.headers, text
+        scripted = take_fault(
+            self.faults,
+            lambda fault: (
+                (fault.path is None or fault.path in path)
+                and (not fault.only_delta_tokens or "$deltatoken" in query)
+            ),
+            headers,
+        )
+        if scripted is not None:
+            return scripted
         stream, select = self._stream(path, query)
         if stream is None:
             return 404, {}, _error("ErrorInvalidUser", f"The requested user '{path}' is invalid.")
