@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import duckdb
 import psutil
 
-from bench.runs import AS_OF, INCREMENT_SHARE, RunMeasurement
+from bench.increment import DELETED_SHARE, INCREMENT_SHARE, RECORD_CHANGE_SHARE
+from bench.runs import AS_OF, RunMeasurement
 from orchestration.settings import REPO_ROOT
 
 REPORT = REPO_ROOT / "docs" / "benchmarks.md"
@@ -48,7 +49,9 @@ def render_report(
         f"- As of {AS_OF}; landing data: generated Parquet (seed 42), kept in bench/work/.",
         "- Full refresh: empty warehouse -> daily job (extract, dbt, exports) + weekly job.",
         f"- Incremental: the same warehouse, landing with {INCREMENT_SHARE:.0%} of "
-        "activities new or updated, same two jobs.",
+        f"activities new or updated, {DELETED_SHARE:.2%} deleted, {RECORD_CHANGE_SHARE:.1%} of "
+        "contacts moved to another account and of opportunities re-owned or given a new "
+        "stakeholder (bench/increment.py); same two jobs.",
         "",
         "| activities | run | wall (s) | extract (s) | dbt daily (s) | dbt weekly (s) "
         "| exports (s) | peak memory (GiB) |",

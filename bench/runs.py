@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from bench.increment import write_incremental_landing
 from orchestration.generator import generate
 from orchestration.settings import REPO_ROOT
 
@@ -25,7 +26,6 @@ BENCH_DIR = REPO_ROOT / "bench" / "work"
 DBT_TARGET = REPO_ROOT / "dbt_project" / "target"
 END_DATE = "2026-06-30"
 AS_OF = "2026-06-30T00:00:00Z"
-INCREMENT_SHARE = 0.01  # 1% new and updated activities
 
 
 class PeakMemory:
@@ -81,75 +81,12 @@ def landing_for(activities: int) -> Path:
 
 
 def incremental_landing(base: Path, activities: int) -> Path:
-    """The base landing plus 1% of activities changed: half updated, half new.
-
-    Updated rows keep their id with a later modifiedon and a new subject; new rows are
-    copies of existing ones with fresh ids, their parties copied with them.
-    """
-    landing = BENCH_DIR / f"landing_{activities}_plus_1pct"
+    """The base landing with a day's changes (bench.increment), written once per size."""
+    landing = BENCH_DIR / f"landing_{activities}_daily_changes"
     if (landing / "_SUCCESS").exists():
         return landing
     shutil.rmtree(landing, ignore_errors=True)
-    landing.mkdir(parents=True)
-    changed_per_table = max(1, int(activities * INCREMENT_SHARE / 2 / 3))
-    connection = duckdb.connect()
-    try:
-        for table in ("email", "appointment", "phonecall"):
-            source = f"read_parquet('{base / table}.parquet')"
-            connection.execute(
-                f"""
-                copy (
-                    with updated as (
-                        select * replace (
-                            modifiedon + interval 1 hour as modifiedon,
-                            subject || ' (updated)' as subject
-                        )
-                        from {source} order by activityid limit {changed_per_table}
-                    ),
-                    added as (
-                        select * replace (
-                            'new-' || activityid as activityid,
-                            modifiedon + interval 2 hour as modifiedon
-                        )
-                        from {source} order by activityid desc limit {changed_per_table}
-                    )
-                    select * from {source}
-                    where activityid not in (select activityid from updated)
-                    union all select * from updated
-                    union all select * from added
-                ) to '{landing / table}.parquet' (format parquet)
-                """
-            )
-        parties = (
-            f"read_parquet('{base}/activityparty/*.parquet')"
-            if (base / "activityparty").is_dir()
-            else f"read_parquet('{base}/activityparty.parquet')"
-        )
-        new_ids = " union all ".join(
-            f"select activityid from read_parquet('{landing / table}.parquet') "
-            f"where activityid like 'new-%'"
-            for table in ("email", "appointment", "phonecall")
-        )
-        connection.execute(
-            f"""
-            copy (
-                select * from {parties}
-                union all
-                select * replace (
-                    'new-' || activitypartyid as activitypartyid,
-                    'new-' || activityid as activityid
-                )
-                from {parties}
-                where 'new-' || activityid in ({new_ids})
-            ) to '{landing}/activityparty.parquet' (format parquet)
-            """
-        )
-    finally:
-        connection.close()
-    for path in base.iterdir():
-        name = path.name.split(".")[0]
-        if name not in ("email", "appointment", "phonecall", "activityparty", "_SUCCESS"):
-            (landing / path.name).symlink_to(path)
+    write_incremental_landing(base, landing, activities)
     (landing / "_SUCCESS").touch()
     return landing
 
