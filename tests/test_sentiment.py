@@ -1,0 +1,115 @@
+"""Email sentiment: the scorer (language, sign) and raw.email_sentiment's incremental update."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from orchestration.sentiment.scorer import score_text, strip_html
+from orchestration.sentiment.table import update_email_sentiment
+
+
+@pytest.mark.parametrize(
+    ("subject", "language", "sign"),
+    [
+        ("Thank you, great meeting, very happy with the proposal", "en", 1),
+        ("This is terrible, we are very disappointed with the delays", "en", -1),
+        ("Tack för ett bra möte, mycket nöjda", "sv", 1),
+        ("Tyvärr är vi missnöjda, dålig service", "sv", -1),
+    ],
+)
+def test_english_and_swedish_subjects_score_with_the_expected_sign(subject, language, sign):
+    score = score_text(subject)
+    assert score is not None
+    assert score.language == language
+    assert (score.compound > 0.5) if sign > 0 else (score.compound < -0.5)
+
+
+def test_other_languages_and_empty_text_are_absent_not_neutral():
+    assert score_text("Grazie mille per la riunione di ieri, a presto") is None
+    assert score_text("12345") is None
+    assert score_text(None, None) is None
+
+
+def test_html_body_is_stripped_and_scored_with_the_subject():
+    assert strip_html("<p>Thanks, <b>excellent</b>&nbsp;work!</p>") == "Thanks, excellent work!"
+    plain = score_text("Thanks, excellent work!")
+    with_body = score_text("Re: delivery", "<p>Thanks, <b>excellent</b> work!</p>")
+    assert with_body is not None and plain is not None
+    assert with_body.compound == plain.compound  # "Re: delivery" carries no sentiment
+
+
+def test_scoring_is_deterministic():
+    subject = "Bra jobbat, tack så mycket"
+    assert {score_text(subject) for _ in range(5)} == {score_text(subject)}
+
+
+def _warehouse(rows, description=False):
+    connection = duckdb.connect()
+    connection.execute("create schema raw")
+    extra = ", description varchar" if description else ""
+    connection.execute(
+        "create table raw.email (activityid varchar, directioncode boolean,"
+        f" subject varchar, modifiedon timestamp{extra})"
+    )
+    for row in rows:
+        connection.execute(f"insert into raw.email values ({', '.join('?' * len(row))})", row)
+    return connection
+
+
+DAY1 = datetime(2026, 6, 1, 9, 0)
+DAY2 = datetime(2026, 6, 2, 9, 0)
+
+
+def test_incremental_run_scores_only_new_and_changed_emails_and_drops_deleted():
+    connection = _warehouse(
+        [
+            ("a", False, "Great news, thank you!", DAY1),
+            ("b", None, "Tyvärr är vi missnöjda", DAY1),
+            ("c", True, "Great offer from the team", DAY1),  # outgoing: not a candidate
+            ("d", False, "Grazie mille per la riunione di ieri, a presto", DAY1),
+        ]
+    )
+    first = update_email_sentiment(connection)
+    assert (first.candidates, first.scored, first.dropped, first.rows) == (3, 3, 0, 3)
+    rows = connection.execute(
+        "select activityid, language, compound > 0 from raw.email_sentiment order by 1"
+    ).fetchall()
+    assert rows == [("a", "en", True), ("b", "sv", False), ("d", None, None)]
+
+    again = update_email_sentiment(connection)
+    assert (again.scored, again.dropped, again.rows) == (0, 0, 3)
+
+    connection.execute("delete from raw.email where activityid = 'a'")
+    connection.execute(
+        "update raw.email set subject = 'Mycket bra, tack', modifiedon = ? where activityid = 'b'",
+        [DAY2],
+    )
+    connection.execute(
+        "insert into raw.email values ('e', false, 'This is awful, we are very disappointed', ?)",
+        [DAY2],
+    )
+    third = update_email_sentiment(connection)
+    assert (third.candidates, third.scored, third.dropped, third.rows) == (3, 2, 2, 3)
+    rows = connection.execute(
+        "select activityid, modifiedon, compound > 0 from raw.email_sentiment order by 1"
+    ).fetchall()
+    assert rows == [("b", DAY2, True), ("d", DAY1, None), ("e", DAY2, False)]
+
+
+def test_description_column_is_read_when_present():
+    connection = _warehouse(
+        [("a", False, "Re: delivery", DAY1, "<div>We are <i>very unhappy</i> with it</div>")],
+        description=True,
+    )
+    update_email_sentiment(connection)
+    [(compound,)] = connection.execute("select compound from raw.email_sentiment").fetchall()
+    assert compound < -0.3
+
+
+def test_missing_email_table_names_the_table_and_the_fix():
+    connection = duckdb.connect()
+    with pytest.raises(LookupError, match=r"raw\.email .*run the extract"):
+        update_email_sentiment(connection)
