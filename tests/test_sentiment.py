@@ -7,7 +7,8 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from orchestration.sentiment.scorer import score_text, strip_html
+from orchestration.sentiment import scorer
+from orchestration.sentiment.scorer import Score, score_text, strip_html
 from orchestration.sentiment.table import update_email_sentiment
 
 
@@ -27,10 +28,33 @@ def test_english_and_swedish_subjects_score_with_the_expected_sign(subject, lang
     assert (score.compound > 0.5) if sign > 0 else (score.compound < -0.5)
 
 
-def test_other_languages_and_empty_text_are_absent_not_neutral():
-    assert score_text("Grazie mille per la riunione di ieri, a presto") is None
+def test_text_without_letters_is_absent_not_neutral():
     assert score_text("12345") is None
+    assert score_text("<p>&nbsp;</p>") is None
     assert score_text(None, None) is None
+
+
+def test_other_languages_get_the_closer_lexicon_and_mostly_no_sentiment():
+    # The detector chooses between English and Swedish only (docs/kpi_definitions.md 6):
+    # Italian falls to English, whose lexicon has none of its words.
+    assert score_text("Grazie mille per la riunione di ieri, a presto") == Score("en", 0.0)
+
+
+def test_each_distinct_text_is_scored_once_and_answers_keep_their_order(monkeypatch):
+    calls: list[str] = []
+
+    def counting(text: str) -> Score | None:
+        calls.append(text)
+        return real(text)
+
+    real = scorer.score_one
+    monkeypatch.setattr(scorer, "score_one", counting)
+    emails = [("Great, thanks", None), ("Tyvärr", None), ("Great, thanks", None), (None, None)]
+    scores = scorer.score_texts(emails)
+    assert calls == ["Great, thanks", "Tyvärr", ""]
+    assert scores[0] == scores[2] == score_text("Great, thanks")
+    assert scores[1] is not None and scores[1].language == "sv"
+    assert scores[3] is None
 
 
 def test_html_body_is_stripped_and_scored_with_the_subject():
@@ -69,7 +93,7 @@ def test_incremental_run_scores_only_new_and_changed_emails_and_drops_deleted():
             ("a", False, "Great news, thank you!", DAY1),
             ("b", None, "Tyvärr är vi missnöjda", DAY1),
             ("c", True, "Great offer from the team", DAY1),  # outgoing: not a candidate
-            ("d", False, "Grazie mille per la riunione di ieri, a presto", DAY1),
+            ("d", False, "#4711 - 2026-06-01", DAY1),  # no letters: a row, no score
         ]
     )
     first = update_email_sentiment(connection)

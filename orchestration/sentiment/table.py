@@ -7,9 +7,10 @@ only new and changed emails. Candidates: emails not marked outgoing (`directionc
 or empty): the health model keeps those whose sender is on the customer side
 (int_record_activities_joined's `initiated_by = 'customer'`), the exact direction rule.
 Text: `subject`, and `description` when the email table has that column (HTML stripped).
-An email in another language or without text gets a row with null language and compound
-(so it is not scored again); the health model reads only rows with a compound (absent, not
-neutral).
+An email without letters gets a row with null language and compound (so it is not
+scored again); the health model reads only rows with a compound (absent, not neutral).
+Each distinct text is scored once per run (scorer.score_texts): 257,716 candidate emails
+of the 1M-activity benchmark take about 10 s on one core.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from orchestration.sentiment.scorer import score_text
+from orchestration.sentiment.scorer import score_texts
 
-TABLE = "raw.email_sentiment"
+TABLE_NAME = "email_sentiment"
+TABLE = f"raw.{TABLE_NAME}"
 
 _CREATE = f"""
 create table if not exists {TABLE} (
@@ -87,7 +89,7 @@ def update_email_sentiment(connection: duckdb.DuckDBPyConnection) -> SentimentRu
         """
     )
     kept = connection.execute(f"select count(*) from {TABLE}").fetchall()[0][0]
-    todo = connection.execute(
+    todo = connection.sql(
         f"""
         select activityid, modifiedon, subject, description
         from sentiment_candidates as email
@@ -98,12 +100,14 @@ def update_email_sentiment(connection: duckdb.DuckDBPyConnection) -> SentimentRu
         )
         order by activityid
         """
-    ).fetchall()
-    scores = [score_text(subject, description) for _, _, subject, description in todo]
+    ).to_arrow_table()
+    scores = score_texts(
+        zip(todo["subject"].to_pylist(), todo["description"].to_pylist(), strict=True)
+    )
     scored = pa.table(
         {
-            "activityid": pa.array([row[0] for row in todo], pa.string()),
-            "modifiedon": pa.array([row[1] for row in todo], pa.timestamp("us")),
+            "activityid": todo["activityid"].cast(pa.string()),
+            "modifiedon": todo["modifiedon"].cast(pa.timestamp("us")),
             "language": pa.array([s.language if s else None for s in scores], pa.string()),
             "compound": pa.array([s.compound if s else None for s in scores], pa.float64()),
         }
@@ -114,5 +118,5 @@ def update_email_sentiment(connection: duckdb.DuckDBPyConnection) -> SentimentRu
     total = connection.execute("select count(*) from sentiment_candidates").fetchall()[0][0]
     connection.execute("drop table sentiment_candidates")
     return SentimentRun(
-        candidates=total, scored=len(todo), dropped=before - kept, rows=kept + len(todo)
+        candidates=total, scored=todo.num_rows, dropped=before - kept, rows=kept + todo.num_rows
     )
