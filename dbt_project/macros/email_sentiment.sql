@@ -1,6 +1,7 @@
 {#- raw.email_sentiment (orchestration/sentiment) when it exists, else an empty relation of
-    its columns, so every model builds where the Python step did not run (Spark, hand-run
-    dbt): the sentiment component is then absent. The source is always named, so the
+    its columns, so every model builds where the Python step did not run (dbt run by hand on
+    a warehouse extracted without it): the sentiment component is then absent. On Spark the
+    table is registered from its Parquet mirror like every raw table. The source is always named, so the
     lineage (and Dagster's dependency on raw/email_sentiment) is the same either way. -#}
 {% macro email_sentiment_source() -%}
     {%- set relation = source('dataverse', 'email_sentiment') -%}
