@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.defs.resources import run_settings_resource
+from orchestration.defs.sentiment import email_sentiment_asset
 from orchestration.sentiment import scorer
 from orchestration.sentiment.scorer import Score, score_text, strip_html
 from orchestration.sentiment.table import update_email_sentiment
@@ -137,3 +140,29 @@ def test_missing_email_table_names_the_table_and_the_fix():
     connection = duckdb.connect()
     with pytest.raises(LookupError, match=r"raw\.email .*run the extract"):
         update_email_sentiment(connection)
+
+
+def test_the_step_mirrors_its_table_as_parquet_for_spark(tmp_path, monkeypatch):
+    # With RA_RAW_PARQUET_DIR set, Spark reads raw.email_sentiment from this folder
+    # (macros/register_raw_parquet_tables.sql), like every extracted table.
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema raw")
+        connection.execute(
+            "create table raw.email as select * from (values"
+            " ('a', false, 'Great news, thank you!', timestamp '2026-06-01 09:00'),"
+            " ('b', true, 'Our offer', timestamp '2026-06-01 09:00'))"
+            " as email(activityid, directioncode, subject, modifiedon)"
+        )
+    monkeypatch.setenv("RA_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("RA_RAW_PARQUET_DIR", str(tmp_path / "raw_parquet"))
+    result = dg.materialize(
+        [email_sentiment_asset], resources={"run_settings": run_settings_resource}
+    )
+    assert result.success
+    [event] = result.asset_materializations_for_node("raw__email_sentiment")
+    path = tmp_path / "raw_parquet" / "email_sentiment" / "data.parquet"
+    assert event.metadata["raw_parquet_path"].value == str(path)
+    assert event.metadata["raw_parquet_rows"].value == 1
+    rows = duckdb.sql(f"select activityid, language from read_parquet('{path}')").fetchall()
+    assert rows == [("a", "en")]
