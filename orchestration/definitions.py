@@ -7,7 +7,16 @@ from datetime import timedelta
 
 import dagster as dg
 
-from orchestration.defs import dbt, exchange, exports, extract, recovery, schedules, sensors
+from orchestration.defs import (
+    dbt,
+    exchange,
+    exports,
+    extract,
+    recovery,
+    schedules,
+    sensors,
+    sentiment,
+)
 from orchestration.defs.resources import run_settings_resource
 
 DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
@@ -36,6 +45,7 @@ defs = _with_freshness(
     dg.Definitions.merge(
         extract.defs,
         exchange.defs,
+        sentiment.defs,
         dbt.defs,
         exports.defs,
         schedules.defs,

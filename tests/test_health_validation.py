@@ -108,6 +108,11 @@ def unrelated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
             "create table intermediate.int_activity_parties_sided (activity_id varchar, "
             "party_id varchar, side varchar, links_to_records boolean)"
         )
+        # No scored emails: sentiment is absent (its weight rescales away).
+        connection.execute(
+            "create table staging.stg_dataverse__email_sentiments (activity_id varchar, "
+            "language varchar, compound double)"
+        )
     finally:
         connection.close()
     dbt(["seed", "--select", "health_activity_weights", "health_state_bands"], warehouse)

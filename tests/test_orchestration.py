@@ -49,9 +49,11 @@ def test_daily_job_selects_extract_daily_dbt_and_exports_but_not_weekly():
     assert {f"raw/{table}" for table in EXCHANGE_TABLES} <= daily
     assert keys_of(relationship_dbt_models) <= daily
     assert {"marts/mart_relationship_kpis", "exports/marts", "exports/dashboards"} <= daily
+    # Customer emails' sentiment is scored daily, after the email extract.
+    assert "raw/email_sentiment" in daily
     assert not daily & WEEKLY_MARTS
-    # Nothing else sneaks in: extract (11 + 4) + daily dbt + the two exports.
-    assert len(daily) == len(TABLES) + 4 + len(relationship_dbt_models.keys) + 2
+    # Nothing else sneaks in: extract (11 + 4) + sentiment + daily dbt + the two exports.
+    assert len(daily) == len(TABLES) + 4 + 1 + len(relationship_dbt_models.keys) + 2
 
 
 def test_weekly_job_selects_only_the_similar_won_marts():
@@ -166,12 +168,14 @@ def test_every_warehouse_writer_and_the_exports_are_in_the_duckdb_pool():
     graph = defs.resolve_asset_graph()
     steps = [assets_def for assets_def in graph.assets_defs if assets_def.is_executable]
     # The extract multi-asset (an asset per table, one step), the Exchange extract, the
-    # two dbt multi-assets (daily, weekly) and the exports step.
-    assert len(steps) == 5
+    # email sentiment step, the two dbt multi-assets (daily, weekly) and the exports step.
+    assert len(steps) == 6
     extract = next(a for a in steps if a.node_def.name == "extract_raw")
     assert {key.path[-1] for key in extract.keys} == set(TABLES)
     mailboxes = next(a for a in steps if a.node_def.name == "extract_exchange")
     assert {key.path[-1] for key in mailboxes.keys} == set(EXCHANGE_TABLES)
+    sentiment = next(a for a in steps if a.node_def.name == "raw__email_sentiment")
+    assert keys_of(sentiment) == {"raw/email_sentiment"}
     assert {assets_def.op.pool for assets_def in steps} == {WAREHOUSE_POOL}
     exports_step = next(a for a in steps if a.node_def.name == "exports")
     assert keys_of(exports_step) == {"exports/marts", "exports/dashboards"}

@@ -131,6 +131,28 @@ def test_nothing_named_remains_in_any_raw_table(raw):
     ).fetchall() == [(0,)]
 
 
+def test_email_sentiment_loses_the_rows_of_every_email_removed(raw):
+    # raw.email_sentiment is derived from raw.email (orchestration/sentiment): a score of
+    # e0, e2 or e3 would keep what their text said about the people removed.
+    raw.execute(
+        "create table raw.email_sentiment as select activityid, modifiedon, 'en' as language,"
+        " 0.5 as compound from raw.email"
+    )
+    relations = raw_relations(raw, {})
+    result = apply_privacy_filter(raw, policy(), relations, relations)
+    assert result.rows_removed_from("email_sentiment") == 3  # e0, e2, e3
+    scored = raw.execute("select activityid from raw.email_sentiment order by 1").fetchall()
+    assert [row[0] for row in scored] == ["e1", "e4", "e5", "e6", "e7", "e8", "e9"]
+
+
+def test_email_sentiment_is_left_alone_when_emails_are_not_changed(raw):
+    raw.execute("create table raw.email_sentiment as select activityid from raw.email")
+    relations = raw_relations(raw, {})
+    result = apply_privacy_filter(raw, policy(), relations, {"contact": relations["contact"]})
+    assert result.rows_removed_from("email_sentiment") == 0
+    assert raw.execute("select count(*) from raw.email_sentiment").fetchall() == [(10,)]
+
+
 def test_staged_tables_are_changed_and_raw_only_read(raw):
     raw.execute("create table raw.email__next as select * from raw.email")
     relations = raw_relations(raw, {"email": "email__next"})

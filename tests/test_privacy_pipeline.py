@@ -164,6 +164,11 @@ def privacy_build(tmp_path_factory: pytest.TempPathFactory):
     warehouse = root / "warehouse" / "relationship_analytics.duckdb"
     with pipeline_environment(landing, warehouse, root / "exports", SAMPLE_AS_OF, env):
         erasure = erase_person(Settings.from_env(), "Carl@Acme.example")
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        scored_after_erasure = {
+            row[0]
+            for row in connection.execute("select activityid from raw.email_sentiment").fetchall()
+        }
     exclusions.write_text("person,reason\nUma@OurCo.example,works council\n")
     env["RA_EXPORT_SUBJECTS"] = "false"
     run_pipeline(landing, root, env)
@@ -173,6 +178,7 @@ def privacy_build(tmp_path_factory: pytest.TempPathFactory):
         "warehouse": warehouse,
         "first_leaks": first_leaks,
         "erasure": erasure,
+        "scored_after_erasure": scored_after_erasure,
         "pruned": pruned,
     }
 
@@ -193,6 +199,12 @@ def test_after_erasure_nobody_kept_out_is_anywhere(privacy_build):
     assert len(privacy_build["pruned"]) == 1  # the first run's set, which named c2
 
 
+def test_the_erasure_itself_removes_the_sentiment_of_their_emails(privacy_build):
+    # Not only the next run: `make erase` leaves no score of e2 or e3 in raw at once.
+    assert privacy_build["scored_after_erasure"]
+    assert privacy_build["scored_after_erasure"].isdisjoint({"e2", "e3"})
+
+
 def test_the_audit_line_names_nobody_and_counts_what_went(privacy_build):
     register = privacy_build["warehouse"].parent / "privacy"
     lines = (register / "audit.jsonl").read_text().splitlines()
@@ -201,11 +213,13 @@ def test_the_audit_line_names_nobody_and_counts_what_went(privacy_build):
     line = privacy_build["erasure"].audit_line
     assert line["person_hash"] == person_hash(salt, "carl@acme.example")
     # From raw after the first run: e2 (ap03, ap04) and e3 (ap05-ap07); c2 itself; the
-    # contact lookups of l1 and o1 (u3 is not listed yet).
+    # contact lookups of l1 and o1 (u3 is not listed yet); e2's sentiment (e3 is outgoing,
+    # never scored).
     assert line["rows_removed"] == {
         "activityparty": 5,
         "contact": 1,
         "email": 2,
+        "email_sentiment": 1,
         "lead.parentcontactid": 1,
         "opportunity.parentcontactid": 1,
     }

@@ -1,8 +1,9 @@
 """The same dbt project on Apache Spark: every mart equals the DuckDB build, row for row.
 
-A small generated sample goes through the Dagster extract assets (`raw/*`) with
-RA_RAW_PARQUET_DIR set, so each lands in DuckDB's raw.<table> and as the Parquet mirror the
-Spark target reads, by the path a real run takes. `dbt build` then runs twice with the
+A small generated sample goes through the Dagster extract assets (`raw/*`) and the email
+sentiment step (`raw/email_sentiment`) with RA_RAW_PARQUET_DIR set, so each lands in
+DuckDB's raw.<table> and as the Parquet mirror the Spark target reads, by the path a real
+run takes. `dbt build` then runs twice with the
 same vars: `--target duckdb` on the warehouse file, `--target spark` on a local pyspark
 session whose sources are that Parquet (registered by the on-run-start hook).
 Both builds run every model, data test and unit test; any failure fails here.
@@ -37,6 +38,7 @@ from orchestration.contract import TABLES
 # The extract module alone: the full code location would also need the dbt manifest.
 from orchestration.defs.extract import extract_assets
 from orchestration.defs.resources import run_settings_resource
+from orchestration.defs.sentiment import email_sentiment_asset
 from orchestration.generator import generate
 from tests.conftest import iter_marts
 
@@ -214,19 +216,24 @@ def _read_spark_marts(parameters: dict[str, str]) -> dict[str, Table]:
 
 
 def _extract(landing: Path, environment: dict[str, str]) -> None:
-    """Materialize every extract asset, as `make run` does first; each mirror must be whole."""
+    """Materialize every extract asset and the sentiment step, as `make run` does first;
+    each mirror must be whole."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {**environment, "RA_LANDING_DIR": str(landing)}.items():
             patch.setenv(name, value)
         patch.setenv("RA_SOURCE", "files")
-        result = dg.materialize(extract_assets, resources={"run_settings": run_settings_resource})
+        result = dg.materialize(
+            [*extract_assets, email_sentiment_asset],
+            resources={"run_settings": run_settings_resource},
+        )
     assert result.success
     materializations = {
         event.asset_key.path[-1]: event
-        for event in result.asset_materializations_for_node("extract_raw")
+        for node in ("extract_raw", "raw__email_sentiment")
+        for event in result.asset_materializations_for_node(node)
     }
-    for contract in TABLES.values():
-        metadata = materializations[contract.name].metadata
+    for table in [*TABLES, "email_sentiment"]:
+        metadata = materializations[table].metadata
         assert metadata["raw_parquet_rows"].value == metadata["dagster/row_count"].value
         assert Path(metadata["raw_parquet_path"].value).is_file()
 
@@ -266,6 +273,13 @@ def test_mart_is_equal_on_spark_and_duckdb(builds: Builds, mart: str):
     # An empty mart would make the comparison vacuous: the sample fills every one.
     assert duckdb_mart.rows, f"{mart} is empty on DuckDB"
     assert table_differences(duckdb_mart, builds.spark_marts[mart]) == []
+
+
+def test_the_sentiment_component_is_compared_present_not_absent(builds: Builds):
+    # Both engines read the same raw.email_sentiment: the comparison covers real scores.
+    mart = builds.duckdb_marts["mart_relationship_health_daily"]
+    position = [name for name, _ in mart.columns].index("sentiment_score")
+    assert any(row[position] is not None for row in mart.rows)
 
 
 def test_table_differences_tolerates_float_noise_only():

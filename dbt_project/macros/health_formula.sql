@@ -64,40 +64,76 @@
     end
 {%- endmacro %}
 
+{#- Tone of customer emails: the average VADER compound (-1..1) of the scored customer
+    emails in the window, mapped to 0-1 as (average + 1) / 2 (so 0-100 is (compound + 1) x 50).
+    Null (absent) without a scored customer email in the window. Input: the sum of the
+    compounds in whole millionths and the number of scored emails. -#}
+{% macro health_sentiment(compound_millionths, scored_emails) -%}
+    case
+        when {{ scored_emails }} > 0
+            then ({{ compound_millionths }} / 1000000.0 / {{ scored_emails }} + 1) / 2
+    end
+{%- endmacro %}
+
+{#- The band of an average compound, VADER's usual thresholds (vars): 'positive' at
+    health_sentiment_positive (0.05) or more, 'negative' at health_sentiment_negative (-0.05)
+    or less, else 'neutral'; null when the average is null. -#}
+{% macro health_sentiment_band(average) -%}
+    case
+        when {{ average }} >= {{ var('health_sentiment_positive') }} then 'positive'
+        when {{ average }} <= {{ var('health_sentiment_negative') }} then 'negative'
+        when {{ average }} is not null then 'neutral'
+    end
+{%- endmacro %}
+
+{#- The weight an optional component adds when it is present (not null) and its weight is
+    not 0; empty when the weight is 0. -#}
+{% macro _health_optional_weight(component, weight_var) -%}
+    {%- if var(weight_var) | float != 0 -%}
+        + case when {{ component }} is null then 0 else {{ var(weight_var) }} end
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The weights of the components present on a row: frequency, recency and reciprocity
-    always, breadth when it is not null and its weight is not 0. The score divides by it, so
-    an absent component's weight is spread over the others (never a fake neutral value).
-    With the defaults (0.35 + 0.35 + 0.30, breadth 0) it is the constant 1.0. -#}
-{% macro health_weight_total(breadth) -%}
+    always, breadth and sentiment when not null and their weight is not 0. The score divides
+    by it, so an absent component's weight is spread over the others (never a fake neutral
+    value). With breadth and sentiment at weight 0 it is the constant 0.35 + 0.35 + 0.30. -#}
+{% macro health_weight_total(breadth, sentiment='null') -%}
     {%- set base = var('health_weight_frequency') + var('health_weight_recency')
         + var('health_weight_reciprocity') -%}
-    {%- if var('health_weight_breadth') | float == 0 -%}
+    {%- set optional = _health_optional_weight(breadth, 'health_weight_breadth')
+        ~ _health_optional_weight(sentiment, 'health_weight_sentiment') -%}
+    {%- if optional | trim == '' -%}
         {{ base }}
     {%- else -%}
-        ({{ base }} + case when {{ breadth }} is null then 0 else {{ var('health_weight_breadth') }} end)
+        ({{ base }} {{ optional }})
     {%- endif -%}
 {%- endmacro %}
 
 {#- A component's weighted contribution in score points: 100 x weight x component / the
     weights present. The contributions add up to the score before rounding. -#}
-{% macro health_contribution(component, weight_var, breadth) -%}
-    100 * {{ var(weight_var) }} * {{ component }} / {{ health_weight_total(breadth) }}
+{% macro health_contribution(component, weight_var, breadth, sentiment='null') -%}
+    100 * {{ var(weight_var) }} * {{ component }} / {{ health_weight_total(breadth, sentiment) }}
 {%- endmacro %}
 
 {#- The 0-100 integer score, or null below health_min_activities completed activities.
     Rounded from 100 x (sum of weight x component) / weights present, the form the scores
     were first published with (divided by 1.0 under the defaults): adding the contributions
     one by one can differ in the last bit and flip a .5. -#}
-{% macro health_score(activities_to_date, frequency, recency, reciprocity, breadth) -%}
-    {%- set breadth_term = '' if var('health_weight_breadth') | float == 0
-        else ' + ' ~ var('health_weight_breadth') ~ ' * coalesce(' ~ breadth ~ ', 0.0)' -%}
+{% macro health_score(activities_to_date, frequency, recency, reciprocity, breadth, sentiment='null') -%}
+    {%- set optional_terms = [] -%}
+    {%- for component, weight_var in [(breadth, 'health_weight_breadth'), (sentiment, 'health_weight_sentiment')] -%}
+        {%- if var(weight_var) | float != 0 -%}
+            {%- do optional_terms.append(' + ' ~ var(weight_var) ~ ' * coalesce(' ~ component ~ ', 0.0)') -%}
+        {%- endif -%}
+    {%- endfor -%}
     case
         when {{ activities_to_date }} >= {{ var('health_min_activities') }} then cast({{ round_double(
             "100 * ("
             ~ var('health_weight_frequency') ~ " * " ~ frequency ~ " + "
             ~ var('health_weight_recency') ~ " * " ~ recency ~ " + "
             ~ var('health_weight_reciprocity') ~ " * " ~ reciprocity
-            ~ breadth_term ~ ") / " ~ health_weight_total(breadth),
+            ~ optional_terms | join('') ~ ") / " ~ health_weight_total(breadth, sentiment),
             0
         ) }} as {{ dbt.type_int() }})
     end

@@ -9,11 +9,18 @@
     window_customer_answers, window_people_engaged, people_of_interest,
     days_since_last_activity, days_since_last_meeting, frequency_component,
     recency_component, reciprocity_component, initiative_component, answer_component,
-    breadth_component. -#}
+    breadth_component, sentiment_component, sentiment_average, earlier_sentiment_average. -#}
 
 {#- Candidates in tie-break order: on equal points the earlier one ranks first. -#}
 {% macro _health_reason_names() -%}
-    {{ return(['not_enough_info', 'recency', 'frequency', 'answers', 'initiative', 'breadth', 'meeting']) }}
+    {{ return(['not_enough_info', 'recency', 'frequency', 'answers', 'initiative', 'breadth', 'tone', 'meeting']) }}
+{%- endmacro %}
+
+{#- A sentiment band as a number to compare: positive 2, neutral 1, negative 0, null. -#}
+{% macro _health_band_rank(average) -%}
+    case {{ health_sentiment_band(average) }}
+        when 'positive' then 2 when 'neutral' then 1 when 'negative' then 0
+    end
 {%- endmacro %}
 
 {#- One column per candidate, reason_loss_<name>: the points it costs, null when it does not
@@ -22,7 +29,7 @@
     meeting counts in frequency like any activity), so it comes after the costed reasons. -#}
 {% macro health_reason_candidates() -%}
     {%- set min_points = var('health_reason_min_points') -%}
-    {%- set total = health_weight_total('breadth_component') -%}
+    {%- set total = health_weight_total('breadth_component', 'sentiment_component') -%}
     {%- set losses = {
         'recency': '100 * ' ~ var('health_weight_recency') ~ ' * (1 - recency_component) / ' ~ total,
         'frequency': '100 * ' ~ var('health_weight_frequency') ~ ' * (1 - frequency_component) / ' ~ total,
@@ -44,6 +51,17 @@
         when {{ losses[name] }} >= {{ min_points }} then {{ losses[name] }}
     end as reason_loss_{{ name }},
     {%- endfor %}
+    {#- The tone fell: the window's average compound is in a lower band than the window
+        ending health_sentiment_compare_days earlier (both need scored customer emails).
+        No points of its own, like "no meeting"; off with the sentiment weight. #}
+    case
+        {%- if var('health_weight_sentiment') | float != 0 %}
+        when {{ _health_band_rank('sentiment_average') }} < {{ _health_band_rank('earlier_sentiment_average') }}
+            then 0.0
+        {%- else %}
+        when 1 = 0 then 0.0
+        {%- endif %}
+    end as reason_loss_tone,
     case
         when activities_to_date >= 1 and (
             days_since_last_meeting is null
@@ -102,6 +120,11 @@
             _health_as_text('people_of_interest'), "' customer '",
             _health_plural('people_of_interest', 'person', 'people'),
             "' of interest took part'", window,
+        ]) }}
+    {%- elif name == 'tone' -%}
+        {{ dbt.concat([
+            "'tone of customer emails fell from '", health_sentiment_band('earlier_sentiment_average'),
+            "' to '", health_sentiment_band('sentiment_average'),
         ]) }}
     {%- elif name == 'meeting' -%}
         case
@@ -162,18 +185,21 @@
 {#- The explanation columns of a health row (alias: the relation holding the columns above):
     each component as 0-100 (one decimal) and its contribution in score points (two
     decimals; they add up to the score before rounding), then the reasons. Breadth is null
-    where it is absent (contacts, records without customer people of interest). -#}
+    where it is absent (contacts, records without customer people of interest), sentiment
+    where no scored customer email is in the window. -#}
 {% macro health_explanation_columns(alias) -%}
     {%- for name, weight_var in [
         ('frequency', 'health_weight_frequency'),
         ('recency', 'health_weight_recency'),
         ('reciprocity', 'health_weight_reciprocity'),
         ('breadth', 'health_weight_breadth'),
+        ('sentiment', 'health_weight_sentiment'),
     ] %}
     cast({{ round_double('100 * ' ~ alias ~ '.' ~ name ~ '_component', 1) }} as double)
         as {{ name }}_score,
     cast({{ round_double(health_contribution(
-        alias ~ '.' ~ name ~ '_component', weight_var, alias ~ '.breadth_component'
+        alias ~ '.' ~ name ~ '_component', weight_var, alias ~ '.breadth_component',
+        alias ~ '.sentiment_component'
     ), 2) }} as double) as {{ name }}_contribution_points,
     {%- endfor %}
     {{ alias }}.health_reasons

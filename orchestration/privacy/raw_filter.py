@@ -21,6 +21,10 @@ Personal mail domains: the address of a party that matched no record (empty part
 Retention: an activity whose KPI time (email senton, else modifiedon; appointment and
   phone call start, else end, else modifiedon) is before the cut-off is deleted with its
   parties.
+Derived from activities: every activity deleted here also loses its rows in the tables the
+  pipeline derives from raw activities (`DERIVED_ACTIVITY_TABLES`: raw.email_sentiment,
+  scored from an email's text), in raw itself, in the same transaction, whenever the
+  activity table is among the tables changed (an extract of it, or `make erase`).
 """
 
 from __future__ import annotations
@@ -74,6 +78,11 @@ USER_ID_COLUMNS = {
 
 PSEUDONYM_PREFIX = "withheld-"
 
+# Tables in schema raw that are not extracted but derived from an activity table:
+# table -> (activity table it is derived from, its activity id column). Its rows go when
+# that activity table is among the tables changed.
+DERIVED_ACTIVITY_TABLES = {"email_sentiment": ("email", "activityid")}
+
 
 @dataclass
 class FilterResult:
@@ -119,6 +128,16 @@ def _has_column(connection: duckdb.DuckDBPyConnection, relation: str, column: st
             "where table_schema = ? and table_name = ? and column_name = ?",
             [schema, name.strip('"').replace('""', '"'), column],
         ).fetchall()[0][0]
+    )
+
+
+def _table_exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether `raw.<table>` exists."""
+    return bool(
+        connection.execute(
+            "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, table],
+        ).fetchall()
     )
 
 
@@ -287,6 +306,13 @@ class _Filter:
         dropped = "(select activity_id from privacy_dropped)"
         for table in ACTIVITY_TABLES + ("activityparty",):
             self.delete(table, f"{normalized_sql('activityid')} in {dropped}")
+        for table, (activities, key) in DERIVED_ACTIVITY_TABLES.items():
+            if activities in self.change and _table_exists(self.connection, table):
+                rows = self.execute(
+                    f"delete from {RAW_SCHEMA}.{quote_identifier(table)} "
+                    f"where {normalized_sql(key)} in {dropped}"
+                )
+                self.result.add(self.result.rows_removed, table, rows)
         self.delete("contact", f"{normalized_sql('contactid')} in {customer_ids}")
         self.delete("lead", f"{normalized_sql('leadid')} in {customer_ids}")
         self.delete(

@@ -180,6 +180,26 @@ answer_sums as (
     group by scoring_points.opportunity_id, scoring_points.horizon_days
 ),
 
+-- Tone: the scored customer emails in the window (sum of compounds and their number).
+sentiment_sums as (
+    select
+        scoring_points.opportunity_id,
+        scoring_points.horizon_days,
+        sum(cast(round(sentiments.compound * 1000000) as {{ dbt.type_bigint() }}))
+            as window_sentiment_millionths,
+        count(*) as window_sentiment_emails
+    from scoring_points
+    inner join completed
+        on scoring_points.opportunity_id = completed.opportunity_id
+        and completed.day_number <= scoring_points.score_day_number
+        and {{ in_window }}
+    inner join {{ ref('stg_dataverse__email_sentiments') }} as sentiments
+        on completed.activity_id = sentiments.activity_id
+    where completed.activity_type = 'email'
+        and completed.initiated_by = 'customer'
+    group by scoring_points.opportunity_id, scoring_points.horizon_days
+),
+
 components as (
     select
         scoring_points.opportunity_id,
@@ -198,7 +218,10 @@ components as (
         ) }} as reciprocity_component,
         {{ health_breadth(
             'coalesce(breadth_sums.window_people_engaged, 0)', 'people_counts.people_of_interest'
-        ) }} as breadth_component
+        ) }} as breadth_component,
+        {{ health_sentiment(
+            'sentiment_sums.window_sentiment_millionths', 'sentiment_sums.window_sentiment_emails'
+        ) }} as sentiment_component
     from scoring_points
     inner join activity_sums
         on scoring_points.opportunity_id = activity_sums.opportunity_id
@@ -211,6 +234,9 @@ components as (
         and scoring_points.horizon_days = breadth_sums.horizon_days
     left join people_counts
         on scoring_points.opportunity_id = people_counts.opportunity_id
+    left join sentiment_sums
+        on scoring_points.opportunity_id = sentiment_sums.opportunity_id
+        and scoring_points.horizon_days = sentiment_sums.horizon_days
 ),
 
 scored as (
@@ -218,7 +244,7 @@ scored as (
         *,
         {{ health_score(
             'activities_to_date', 'frequency_component', 'recency_component',
-            'reciprocity_component', 'breadth_component'
+            'reciprocity_component', 'breadth_component', 'sentiment_component'
         ) }} as health_score
     from components
 ),
@@ -240,7 +266,8 @@ final as (
         cast(scored.frequency_component as double) as frequency_component,
         cast(scored.recency_component as double) as recency_component,
         cast(scored.reciprocity_component as double) as reciprocity_component,
-        cast(scored.breadth_component as double) as breadth_component
+        cast(scored.breadth_component as double) as breadth_component,
+        cast(scored.sentiment_component as double) as sentiment_component
     from scored
     left join score_states
         on scored.health_score = score_states.health_score

@@ -12,6 +12,7 @@
 --                 min(1, customer answers / team emails) when the team sent email.
 --   breadth     = min(1, customer people of interest taking part / min(their number, target));
 --                 absent for contacts (weight 0 by default: shown, not scored).
+--   sentiment   = (average compound of the scored customer emails + 1) / 2; absent without one.
 --
 -- Bounded memory at 10 million activities: running totals are taken only over the days on
 -- which something changes for a record (an activity or answer enters the window, or leaves
@@ -125,6 +126,20 @@ customer_answers as (
     where replies.answered_by = 'customer'
 ),
 
+-- Tone: each scored customer email's compound (stg_dataverse__email_sentiments) in whole
+-- millionths, so window sums return exactly to zero, on the email's day.
+customer_email_sentiments as (
+    select
+        completed.record_key,
+        completed.day_number,
+        cast(round(sentiments.compound * 1000000) as {{ dbt.type_bigint() }}) as compound_millionths
+    from completed
+    inner join {{ ref('stg_dataverse__email_sentiments') }} as sentiments
+        on completed.activity_id = sentiments.activity_id
+    where completed.activity_type = 'email'
+        and completed.initiated_by = 'customer'
+),
+
 {%- set as_of_day_number = day_number(as_of_date()) %}
 {#- Days kept: the published history (mart_relationship_health_daily), or longer when the
     team marts compare with the state team_health_change_long_days ago (T-90 needs 91). #}
@@ -151,22 +166,26 @@ changes as (
         activity_type,
         weight_millionths,
         0 as customer_answers,
-        0 as people_engaged
+        0 as people_engaged,
+        0 as sentiment_millionths,
+        0 as sentiment_emails,
+        0 as earlier_sentiment_millionths,
+        0 as earlier_sentiment_emails
     from completed
     union all
     select
         record_key, day_number + {{ window_days }}, null, 0, -1,
-        initiated_by, activity_type, weight_millionths, 0, 0
+        initiated_by, activity_type, weight_millionths, 0, 0, 0, 0, 0, 0
     from completed
     where {{ in_window_by_first_score_day }} and {{ leaves_by_as_of }}
     union all
     select
         record_key, greatest(day_number, {{ first_score_day_number }}), null, 0, 0,
-        null, null, 0, 1, 0
+        null, null, 0, 1, 0, 0, 0, 0, 0
     from customer_answers
     where {{ in_window_by_first_score_day }}
     union all
-    select record_key, day_number + {{ window_days }}, null, 0, 0, null, null, 0, -1, 0
+    select record_key, day_number + {{ window_days }}, null, 0, 0, null, null, 0, -1, 0, 0, 0, 0, 0
     from customer_answers
     where {{ in_window_by_first_score_day }} and {{ leaves_by_as_of }}
     union all
@@ -174,20 +193,42 @@ changes as (
     -- days after its last day; changes before the first score day fold onto it.
     select
         record_key, greatest(day_number, {{ first_score_day_number }}), null, 0, 0,
-        null, null, 0, 0, 1
+        null, null, 0, 0, 1, 0, 0, 0, 0
     from participation_neighbours
     where previous_day_number is null or day_number - previous_day_number >= {{ window_days }}
     union all
     select
         record_key, greatest(day_number + {{ window_days }}, {{ first_score_day_number }}),
-        null, 0, 0, null, null, 0, 0, -1
+        null, 0, 0, null, null, 0, 0, -1, 0, 0, 0, 0
     from participation_neighbours
     where (next_day_number is null or next_day_number - day_number >= {{ window_days }})
         and {{ leaves_by_as_of }}
     union all
     -- Every active record has a row on the first score day, with or without a change.
-    select distinct record_key, {{ first_score_day_number }}, null, 0, 0, null, null, 0, 0, 0
+    select distinct record_key, {{ first_score_day_number }}, null, 0, 0, null, null, 0, 0, 0, 0, 0, 0, 0
     from completed
+    {#- Tone: a scored customer email enters the window on its day and leaves window days
+        later; for the window ending health_sentiment_compare_days earlier (the tone reason)
+        the same, shifted by that many days. #}
+    {%- for shift in [0, var('health_sentiment_compare_days')] %}
+    {%- set sums = 'compound_millionths, 1, 0, 0' if shift == 0 else '0, 0, compound_millionths, 1' %}
+    {%- set exits = '-compound_millionths, -1, 0, 0' if shift == 0 else '0, 0, -compound_millionths, -1' %}
+    {%- set enters_on = '(day_number + ' ~ shift ~ ')' %}
+    union all
+    select
+        record_key, greatest({{ enters_on }}, {{ first_score_day_number }}), null, 0, 0,
+        null, null, 0, 0, 0, {{ sums }}
+    from customer_email_sentiments
+    where {{ enters_on }} > {{ first_score_day_number }} - {{ window_days }}
+        and {{ enters_on }} <= {{ as_of_day_number }}
+    union all
+    select
+        record_key, {{ enters_on }} + {{ window_days }}, null, 0, 0,
+        null, null, 0, 0, 0, {{ exits }}
+    from customer_email_sentiments
+    where {{ enters_on }} > {{ first_score_day_number }} - {{ window_days }}
+        and {{ enters_on }} + {{ window_days }} <= {{ as_of_day_number }}
+    {%- endfor %}
 ),
 
 change_days as (
@@ -212,7 +253,11 @@ change_days as (
             as initiated_activities,
         max(case when activity_type = 'meeting' then activity_day_number end)
             as last_meeting_day_number,
-        sum(people_engaged) as people_engaged
+        sum(people_engaged) as people_engaged,
+        sum(sentiment_millionths) as sentiment_millionths,
+        sum(sentiment_emails) as sentiment_emails,
+        sum(earlier_sentiment_millionths) as earlier_sentiment_millionths,
+        sum(earlier_sentiment_emails) as earlier_sentiment_emails
     from changes
     group by record_key, day_number
 ),
@@ -235,7 +280,11 @@ rolling as (
         sum(customer_initiated_activities) over to_date as window_customer_initiated_activities,
         sum(initiated_activities) over to_date as window_initiated_activities,
         max(last_meeting_day_number) over to_date as last_meeting_day_number,
-        sum(people_engaged) over to_date as window_people_engaged
+        sum(people_engaged) over to_date as window_people_engaged,
+        sum(sentiment_millionths) over to_date as window_sentiment_millionths,
+        sum(sentiment_emails) over to_date as window_sentiment_emails,
+        sum(earlier_sentiment_millionths) over to_date as earlier_sentiment_millionths,
+        sum(earlier_sentiment_emails) over to_date as earlier_sentiment_emails
     from change_days
     window
         to_date_order as (partition by record_key order by day_number),
@@ -268,7 +317,17 @@ span_components as (
         rolling.window_people_engaged,
         people_counts.people_of_interest,
         {{ health_breadth('rolling.window_people_engaged', 'people_counts.people_of_interest') }}
-            as breadth_component
+            as breadth_component,
+        {{ health_sentiment('rolling.window_sentiment_millionths', 'rolling.window_sentiment_emails') }}
+            as sentiment_component,
+        case
+            when rolling.window_sentiment_emails > 0 then rolling.window_sentiment_millionths
+                / 1000000.0 / rolling.window_sentiment_emails
+        end as sentiment_average,
+        case
+            when rolling.earlier_sentiment_emails > 0 then rolling.earlier_sentiment_millionths
+                / 1000000.0 / rolling.earlier_sentiment_emails
+        end as earlier_sentiment_average
     from rolling
     left join people_counts
         on rolling.record_key = people_counts.record_key
@@ -294,6 +353,9 @@ score_days as (
         initiative_component,
         answer_component,
         breadth_component,
+        sentiment_component,
+        sentiment_average,
+        earlier_sentiment_average,
         {{ health_reciprocity('initiative_component', 'answer_component') }}
             as reciprocity_component
     from span_components
@@ -314,7 +376,7 @@ with_scores as (
         *,
         {{ health_score(
             'activities_to_date', 'frequency_component', 'recency_component',
-            'reciprocity_component', 'breadth_component'
+            'reciprocity_component', 'breadth_component', 'sentiment_component'
         ) }} as health_score
     from scored
 ),
@@ -357,6 +419,7 @@ final as (
         cast(reasons.recency_component as double) as recency_component,
         cast(reasons.reciprocity_component as double) as reciprocity_component,
         cast(reasons.breadth_component as double) as breadth_component,
+        cast(reasons.sentiment_component as double) as sentiment_component,
         {{ health_explanation_columns('reasons') }}
     from reasons
     inner join applicable_records

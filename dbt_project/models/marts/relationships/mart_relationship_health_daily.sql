@@ -25,6 +25,9 @@ final as (
         breadth_component,
         breadth_score,
         breadth_contribution_points,
+        sentiment_component,
+        sentiment_score,
+        sentiment_contribution_points,
         health_reasons
     from health
     -- The intermediate model may keep more days (for the team marts' 90-day comparison).

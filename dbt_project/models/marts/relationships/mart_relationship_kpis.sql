@@ -24,6 +24,8 @@ health_now as (
         reciprocity_contribution_points,
         breadth_score,
         breadth_contribution_points,
+        sentiment_score,
+        sentiment_contribution_points,
         health_reasons
     from {{ ref('int_record_health_daily') }}
     where score_date = {{ as_of_date() }}
@@ -257,6 +259,8 @@ final as (
         health_now.reciprocity_contribution_points,
         health_now.breadth_score,
         health_now.breadth_contribution_points,
+        health_now.sentiment_score,
+        health_now.sentiment_contribution_points,
         health_now.health_reasons
     from counts_filled
     left join last_interactions

@@ -1,0 +1,12 @@
+-- Sentiment of emails not marked outgoing, one row per scored email (English or Swedish);
+-- emails in other languages or without text have no row (absent, not neutral).
+with source as (
+    select * from {{ email_sentiment_source() }}
+)
+
+select
+    {{ normalize_guid('activityid') }} as activity_id,
+    cast(language as {{ dbt.type_string() }}) as language,
+    cast(compound as double) as compound
+from source
+where compound is not null
