@@ -9,6 +9,8 @@ As of 2026-06-30 00:00 UTC.
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import pytest
 
@@ -89,3 +91,43 @@ def test_account_health_worked_example(handmade):
     ).fetchone()
     # docs/kpi_definitions.md, "Relationship health", worked example.
     assert row == (46, "fair", 59, "declining")
+
+
+def test_account_health_history_is_the_last_90_days_of_the_health_model(handmade):
+    # mart_relationship_health_daily is a view of int_record_health_daily's last
+    # health_history_days (90) days: 2026-04-02 to 2026-06-30, one row a day for a1 (every
+    # active record has a row from the first day, scored or not). The model keeps one day
+    # more, 2026-04-01 (T - team_health_change_long_days), for the team marts.
+    history = handmade.execute(
+        "select count(*), min(score_date), max(score_date) "
+        "from marts.mart_relationship_health_daily "
+        "where record_type = 'account' and record_id = 'a1'"
+    ).fetchone()
+    assert history == (90, date(2026, 4, 2), date(2026, 6, 30))
+    model = handmade.execute(
+        "select count(*), min(score_date) from intermediate.int_record_health_daily "
+        "where record_type = 'account' and record_id = 'a1'"
+    ).fetchone()
+    assert model == (91, date(2026, 4, 1))
+    relation_type = handmade.execute(
+        "select table_type from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'mart_relationship_health_daily'"
+    ).fetchone()
+    assert relation_type == ("VIEW",)
+    # docs/kpi_definitions.md section 6, worked example and its reasons: 46 at T, 59 on
+    # 06-16; the reasons mix one written per day (recency) with two written per change
+    # (frequency, answers).
+    scores = handmade.execute(
+        "select score_date, health_score, health_reasons "
+        "from marts.mart_relationship_health_daily "
+        "where record_type = 'account' and record_id = 'a1' "
+        "and score_date in ('2026-06-16', '2026-06-30') order by score_date"
+    ).fetchall()
+    assert [(day, score) for day, score, _ in scores] == [
+        (date(2026, 6, 16), 59),
+        (date(2026, 6, 30), 46),
+    ]
+    assert scores[1][2] == (
+        "no activity in 20 days; 5 activities in 90 days, 13 expected (one every 7 days); "
+        "customer answered 1 of 2 emails in 90 days"
+    )

@@ -23,11 +23,24 @@
     end
 {%- endmacro %}
 
-{#- One column per candidate, reason_loss_<name>: the points it costs, null when it does not
-    apply. With no activity in the window, frequency and initiative give no reason of their
-    own (the recency reason, over health_window_days, explains the score). not_enough_info outranks everything; "no meeting" costs no points of its own (a
-    meeting counts in frequency like any activity), so it comes after the costed reasons. -#}
-{% macro health_reason_candidates() -%}
+{#- Candidates whose cost and sentence read only the window sums, which hold from one change
+    of the record to the next (int_record_health_daily computes them once per change, not
+    once per score day; the tone compares two window averages, both change rows), and those
+    that read the days since the last activity or meeting. -#}
+{% macro health_span_reason_names() -%}
+    {{ return(['not_enough_info', 'frequency', 'answers', 'initiative', 'breadth', 'tone']) }}
+{%- endmacro %}
+
+{% macro health_day_reason_names() -%}
+    {{ return(['recency', 'meeting']) }}
+{%- endmacro %}
+
+{#- The points a candidate costs, null when it does not apply. With no activity in the
+    window, frequency and initiative give no reason of their own (the recency reason, over
+    health_window_days, explains the score). not_enough_info outranks everything; "no
+    meeting" costs no points of its own (a meeting counts in frequency like any activity),
+    so it comes after the costed reasons. -#}
+{% macro _health_reason_loss(name) -%}
     {%- set min_points = var('health_reason_min_points') -%}
     {%- set total = health_weight_total('breadth_component', 'sentiment_component') -%}
     {%- set losses = {
@@ -39,18 +52,11 @@
             ~ ' * (case when answer_component is null then 1.0 else 0.5 end) / ' ~ total,
         'breadth': '100 * ' ~ var('health_weight_breadth') ~ ' * (1 - breadth_component) / ' ~ total,
     } -%}
+    {%- if name == 'not_enough_info' -%}
     case
         when activities_to_date < {{ var('health_min_activities') }} then 1000.0
-    end as reason_loss_not_enough_info,
-    {%- for name in ['recency', 'frequency', 'answers', 'initiative', 'breadth'] %}
-    case
-        {%- if name in ('frequency', 'initiative') %}
-        {#- Nothing in the window: "no activity in N days" (recency) says it all. #}
-        when window_activities = 0 then null
-        {%- endif %}
-        when {{ losses[name] }} >= {{ min_points }} then {{ losses[name] }}
-    end as reason_loss_{{ name }},
-    {%- endfor %}
+    end
+    {%- elif name == 'tone' -%}
     {#- The tone fell: the window's average compound is in a lower band than the window
         ending health_sentiment_compare_days earlier (both need scored customer emails).
         No points of its own, like "no meeting"; off with the sentiment weight. #}
@@ -61,13 +67,42 @@
         {%- else %}
         when 1 = 0 then 0.0
         {%- endif %}
-    end as reason_loss_tone,
+    end
+    {%- elif name == 'meeting' -%}
     case
         when activities_to_date >= 1 and (
             days_since_last_meeting is null
             or days_since_last_meeting >= {{ var('health_reason_no_meeting_days') }}
         ) then 0.0
-    end as reason_loss_meeting
+    end
+    {%- else -%}
+    case
+        {%- if name in ('frequency', 'initiative') %}
+        {#- Nothing in the window: "no activity in N days" (recency) says it all. #}
+        when window_activities = 0 then null
+        {%- endif %}
+        when {{ losses[name] }} >= {{ min_points }} then {{ losses[name] }}
+    end
+    {%- endif -%}
+{%- endmacro %}
+
+{#- One column per candidate named, reason_loss_<name>: the points it costs, null when it
+    does not apply (default: every candidate). -#}
+{% macro health_reason_candidates(names=none) -%}
+    {%- for name in (names if names is not none else _health_reason_names()) %}
+    {{ _health_reason_loss(name) }} as reason_loss_{{ name }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- One column per candidate named, reason_text_<name>: its sentence where it applies (reads
+    reason_loss_<name>), for health_reasons_text(precomputed=names). -#}
+{% macro health_reason_sentences(names) -%}
+    {%- for name in names %}
+    case when reason_loss_{{ name }} is not null then {{ _health_reason_text(name) }} end
+        as reason_text_{{ name }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
 {%- endmacro %}
 
 {% macro _health_as_text(expression) -%}
@@ -165,15 +200,20 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- The top reasons joined by '; ', or null when none applies (reads reason_rank_<name>). -#}
-{% macro health_reasons_text() -%}
+{#- The top reasons joined by '; ', or null when none applies (reads reason_rank_<name>).
+    Sentences of the candidates in precomputed are read from reason_text_<name>
+    (health_reason_sentences), the others are written here. -#}
+{% macro health_reasons_text(precomputed=[]) -%}
     {%- set names = _health_reason_names() -%}
     {%- set parts = [] -%}
     {%- for k in range(1, var('health_reasons_max') + 1) -%}
         {%- set reason -%}
             case
             {%- for name in names %}
-                when reason_rank_{{ name }} = {{ k }} then {{ _health_reason_text(name) }}
+                when reason_rank_{{ name }} = {{ k }} then
+                {%- if name in precomputed %} reason_text_{{ name }}
+                {%- else %} {{ _health_reason_text(name) }}
+                {%- endif %}
             {%- endfor %}
             end
         {%- endset -%}

@@ -333,6 +333,16 @@ span_components as (
         on rolling.record_key = people_counts.record_key
 ),
 
+-- Reasons that read only the window sums (every one but recency and meeting), costed and
+-- written once per change row rather than once per score day: 10 times fewer rows.
+span_reasons as (
+    select
+        *,
+        {{ health_reason_candidates(health_span_reason_names()) }},
+        {{ health_reason_sentences(health_span_reason_names()) }}
+    from span_components
+),
+
 -- Each change row holds on the score days from its day to the day before the next change.
 score_days as (
     select
@@ -357,8 +367,12 @@ score_days as (
         sentiment_average,
         earlier_sentiment_average,
         {{ health_reciprocity('initiative_component', 'answer_component') }}
-            as reciprocity_component
-    from span_components
+            as reciprocity_component,
+        {%- for name in health_span_reason_names() %}
+        reason_loss_{{ name }},
+        reason_text_{{ name }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from span_reasons
     where day_number <= {{ as_of_day_number }}
 ),
 
@@ -385,7 +399,7 @@ with_scores as (
 reason_candidates as (
     select
         *,
-        {{ health_reason_candidates() }}
+        {{ health_reason_candidates(health_day_reason_names()) }}
     from with_scores
 ),
 
@@ -399,7 +413,7 @@ reason_ranks as (
 reasons as (
     select
         *,
-        {{ health_reasons_text() }} as health_reasons
+        {{ health_reasons_text(precomputed=health_span_reason_names()) }} as health_reasons
     from reason_ranks
 ),
 
