@@ -15,6 +15,7 @@
 ) }}
 
 -- depends_on: {{ ref('int_exchange_parties_resolved') }}
+-- depends_on: {{ ref('int_activities_unioned') }}
 with parties as (
     select
         activity_id,
