@@ -23,6 +23,7 @@ INCREMENTAL_MODELS = (
     "int_activities_unioned",
     "int_activity_parties_sided",
     "int_activity_participants_summarized",
+    "int_activity_people_deduplicated",
 )
 # Activities are picked by a hash of their id, so each step touches a spread of them.
 PICK = "hash(activityid || '{salt}') % 1000 < {per_mille}"

@@ -1,7 +1,8 @@
 """A changed list of people kept out rebuilds the incremental activity models.
 
 The incremental models (int_activities_unioned, int_activity_parties_sided,
-int_activity_participants_summarized) rebuild an activity only when its
+int_activity_participants_summarized, int_activity_people_deduplicated) rebuild an
+activity only when its
 `(activityid, modifiedon)` is new. Removing a customer deletes activities from raw, which
 they follow; but a seller newly listed or erased changes ids inside rows they have built
 (the pseudonym) without a new `modifiedon`. So when the set of people listed or erased

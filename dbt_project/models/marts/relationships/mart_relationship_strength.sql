@@ -7,22 +7,20 @@ with activities as (
     select * from {{ ref('int_activities_classified') }}
 ),
 
--- The parties are imported once per side, so neither import is a shared CTE that an
--- engine materializes in full (DuckDB copies every party row for a CTE used twice).
-team_party_rows as (
-    select activity_id, party_id, participation_role
-    from {{ ref('int_activity_parties_sided') }}
-    where links_to_records
-        and party_type = 'systemuser'
-        and party_id is not null
+-- The people are imported once per side, so neither import is a shared CTE that an
+-- engine materializes in full (DuckDB copies every row of a CTE used twice). One row per
+-- person and activity, however many qualifying roles they hold on it
+-- (int_activity_people_deduplicated).
+team_parties as (
+    select activity_id, party_id as user_id, is_sender
+    from {{ ref('int_activity_people_deduplicated') }}
+    where party_type = 'systemuser'
 ),
 
-contact_party_rows as (
-    select activity_id, party_id, participation_role
-    from {{ ref('int_activity_parties_sided') }}
-    where links_to_records
-        and party_type = 'contact'
-        and party_id is not null
+contact_parties as (
+    select activity_id, party_id as contact_id, is_sender
+    from {{ ref('int_activity_people_deduplicated') }}
+    where party_type = 'contact'
 ),
 
 contacts as (
@@ -44,25 +42,6 @@ shared_activities as (
     where activity_status = 'completed'
         and activity_type in ('email', 'meeting', 'phone_call')
         and activity_at is not null
-),
-
--- One row per person and activity, however many qualifying roles they hold on it.
-team_parties as (
-    select
-        activity_id,
-        party_id as user_id,
-        max(case when participation_role = 'sender' then 1 else 0 end) as is_sender
-    from team_party_rows
-    group by activity_id, party_id
-),
-
-contact_parties as (
-    select
-        activity_id,
-        party_id as contact_id,
-        max(case when participation_role = 'sender' then 1 else 0 end) as is_sender
-    from contact_party_rows
-    group by activity_id, party_id
 ),
 
 pair_activities as (
@@ -88,13 +67,13 @@ pairs as (
         contact_id,
         sum(
             case
-                when activity_type = 'email' and user_is_sender = 1 then decayed_weight
+                when activity_type = 'email' and user_is_sender then decayed_weight
                 else 0
             end
         ) as emails_from_user,
         sum(
             case
-                when activity_type = 'email' and contact_is_sender = 1 then decayed_weight
+                when activity_type = 'email' and contact_is_sender then decayed_weight
                 else 0
             end
         ) as emails_from_contact,

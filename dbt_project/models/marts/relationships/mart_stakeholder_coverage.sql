@@ -68,30 +68,29 @@ completed_activities as (
         and activity_at is not null
 ),
 
--- Activities where someone from the team took part in a qualifying role. The party table
--- is read here and below, each time once: DuckDB would copy a shared CTE of it in full.
+-- Activities where someone from the team took part in a qualifying role. The people
+-- table is read here and below, each time once: DuckDB would copy a shared CTE of it in
+-- full.
 team_activities as (
     select distinct activity_id
-    from {{ ref('int_activity_parties_sided') }}
-    where links_to_records
-        and side = 'team'
-        and party_id is not null
+    from {{ ref('int_activity_people_deduplicated') }}
+    where side = 'team'
 ),
 
 stakeholder_contacts as (
     select distinct contact_id from stakeholders
 ),
 
--- Only stakeholders' parties matter: filter before joining activities.
+-- Only stakeholders' activities matter: filter before joining activities. One row per
+-- contact and activity already (int_activity_people_deduplicated).
 contact_parties as (
-    select distinct
-        parties.activity_id,
-        parties.party_id as contact_id
-    from {{ ref('int_activity_parties_sided') }} as parties
+    select
+        people.activity_id,
+        people.party_id as contact_id
+    from {{ ref('int_activity_people_deduplicated') }} as people
     inner join stakeholder_contacts
-        on parties.party_id = stakeholder_contacts.contact_id
-    where parties.links_to_records
-        and parties.party_type = 'contact'
+        on people.party_id = stakeholder_contacts.contact_id
+    where people.party_type = 'contact'
 ),
 
 -- Per contact, the completed activities shared with the team, reduced to two facts.

@@ -7,15 +7,11 @@ with record_activities as (
         and record_type in ('account', 'lead', 'opportunity')
 ),
 
--- One row per person and activity (a person listed twice, e.g. in to and cc, is one
--- participant), so the counts below are plain counts, not count(distinct).
+-- One row per person and activity in a qualifying role (a person listed twice, e.g. in
+-- to and cc, is one participant), so the counts below are plain counts.
 parties as (
-    select activity_id, party_id, side, min(party_type) as party_type
-    from {{ ref('int_activity_parties_sided') }}
-    where links_to_records
-        and party_id is not null
-        and side in ('team', 'customer')
-    group by activity_id, party_id, side
+    select activity_id, party_id, side, party_type
+    from {{ ref('int_activity_people_deduplicated') }}
 ),
 
 people_names as (

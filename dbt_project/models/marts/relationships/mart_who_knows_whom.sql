@@ -7,22 +7,19 @@ with activities as (
     select * from {{ ref('int_activities_classified') }}
 ),
 
--- The parties are imported once per side, so neither import is a shared CTE that an
--- engine materializes in full (DuckDB copies every party row for a CTE used twice).
-team_party_rows as (
-    select activity_id, party_id
-    from {{ ref('int_activity_parties_sided') }}
-    where links_to_records
-        and party_type = 'systemuser'
-        and party_id is not null
+-- The people are imported once per side, so neither import is a shared CTE that an
+-- engine materializes in full (DuckDB copies every row of a CTE used twice). One row per
+-- person and activity in a qualifying role already (int_activity_people_deduplicated).
+team_parties as (
+    select activity_id, party_id as user_id
+    from {{ ref('int_activity_people_deduplicated') }}
+    where party_type = 'systemuser'
 ),
 
-people_party_rows as (
-    select activity_id, party_type, party_id
-    from {{ ref('int_activity_parties_sided') }}
-    where links_to_records
-        and party_type in ('contact', 'lead')
-        and party_id is not null
+people_parties as (
+    select activity_id, party_type as record_type, party_id as record_id
+    from {{ ref('int_activity_people_deduplicated') }}
+    where party_type in ('contact', 'lead')
 ),
 
 records as (
@@ -44,22 +41,6 @@ shared_activities as (
     where activity_status = 'completed'
         and activity_type in ('email', 'meeting')
         and activity_at is not null
-),
-
--- A person listed twice on one activity (say sender and cc) still shares it once.
-team_parties as (
-    select distinct
-        activity_id,
-        party_id as user_id
-    from team_party_rows
-),
-
-people_parties as (
-    select distinct
-        activity_id,
-        party_type as record_type,
-        party_id as record_id
-    from people_party_rows
 ),
 
 pair_activities as (
