@@ -59,6 +59,30 @@ changed_records as (
             and built.record_fingerprint = record_keys.linking_fingerprint
     )
 ),
+
+-- The customer people of interest of changed records: a changed record's participant
+-- links start from one of them, so only their activities are read again for it.
+changed_customer_people as (
+    select people_of_interest.person_id
+    from people_of_interest
+    inner join record_keys
+        on people_of_interest.record_type = record_keys.record_type
+        and people_of_interest.record_id = record_keys.record_id
+    where people_of_interest.side = 'customer'
+        and record_keys.record_key in (select record_key from changed_records)
+),
+
+-- Activities whose participant links are built again: changed ones and those in which
+-- a customer person of interest of a changed record takes part.
+relinked_activities as (
+    select activity_id from changed_activities
+    union
+    select customer_parties.activity_id
+    from {{ ref('int_activity_parties_sided') }} as customer_parties
+    where customer_parties.links_to_records
+        and customer_parties.side = 'customer'
+        and customer_parties.party_id in (select person_id from changed_customer_people)
+),
 {% endif %}
 
 keyed_records as (
@@ -94,9 +118,8 @@ keyed_people_of_interest as (
 ),
 
 -- Only parties who are someone's person of interest can link. Duplicate parties need no
--- distinct here: every link is deduplicated at the end. An incremental run keeps the
--- parties of changed activities and the people of interest of changed records: every
--- person a link of a changed record needs is one of that record's people of interest.
+-- distinct here: every link is deduplicated at the end. An incremental run reads the
+-- parties of the relinked activities only.
 linking_parties as (
     select
         parties.activity_id,
@@ -109,14 +132,7 @@ linking_parties as (
     where parties.links_to_records
         and parties.party_id is not null
         {%- if is_incremental() %}
-        and (
-            parties.activity_id in (select activity_id from changed_activities)
-            or keyed_people.person_key in (
-                select changed_people.person_key
-                from keyed_people_of_interest as changed_people
-                where changed_people.record_key in (select record_key from changed_records)
-            )
-        )
+        and parties.activity_id in (select activity_id from relinked_activities)
         {%- endif %}
 ),
 
