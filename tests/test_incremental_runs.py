@@ -1,10 +1,14 @@
-"""Incremental runs stay correct: after several runs that bring new, updated, late-arriving
-and deleted activities, every mart equals a full refresh of the same final data, row for row.
+"""Incremental runs stay correct: after each of several runs that bring new, updated,
+late-arriving and deleted activities and changed records (a contact moving to another
+account, an opportunity with a new owner or a new stakeholder, a lead gaining a parent
+contact, a deleted contact, connections ending), every mart and every incremental model
+equals a full refresh of the same data, row for row.
 
 The landing folder is a full extract each time (what is gone from it is deleted), as the
-files source defines. One warehouse takes the runs one after another, so its activity
-models build incrementally (macros/incremental_activities.sql); a second, empty warehouse
-builds the final landing once. Both use the same RA_AS_OF.
+files source defines. One warehouse takes the runs one after another, so its activity and
+linking models build incrementally (macros/incremental_activities.sql,
+macros/incremental_links.sql); after each run an empty warehouse builds the same landing
+once. Both use the same RA_AS_OF.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ INCREMENTAL_MODELS = (
     "int_activity_parties_sided",
     "int_activity_participants_summarized",
     "int_activity_people_deduplicated",
+    "int_activities_linked_to_records",
+    "int_record_linking_fingerprints",
 )
 # Activities are picked by a hash of their id, so each step touches a spread of them.
 PICK = "hash(activityid || '{salt}') % 1000 < {per_mille}"
@@ -53,11 +59,11 @@ def _activity_ids(landing: Path, where: str) -> str:
     )
 
 
-def _new_and_updated(previous: Path, landing: Path) -> Path:
+def _new_and_updated(previous: Path, landing: Path, prefix: str = "n1") -> Path:
     """Run 2: 3% of activities updated (a day later, new subject; meetings an hour longer;
-    some lose a party), 3% copied as new activities with their parties."""
-    updated = PICK.format(salt="u1", per_mille=30)
-    added = PICK.format(salt="n1", per_mille=30)
+    some lose a party), 3% copied as new activities (ids `prefix`-...) with their parties."""
+    updated = PICK.format(salt=f"u{prefix}", per_mille=30)
+    added = PICK.format(salt=prefix, per_mille=30)
     longer_meetings = (
         f", case when {updated} then scheduledend + interval 1 hour else scheduledend end "
         "as scheduledend"
@@ -71,7 +77,7 @@ def _new_and_updated(previous: Path, landing: Path) -> Path:
                 {longer_meetings if table == "appointment" else ""}
             ) from t
             union all
-            select * replace ('n1-' || activityid as activityid,
+            select * replace ('{prefix}-' || activityid as activityid,
                               modifiedon + interval 1 day as modifiedon)
             from t where {added}
         """
@@ -86,8 +92,8 @@ def _new_and_updated(previous: Path, landing: Path) -> Path:
                    and activitypartyid = (select max(activitypartyid) from t as same
                                           where same.activityid = t.activityid))
         union all
-        select * replace ('n1-' || activitypartyid as activitypartyid,
-                          'n1-' || activityid as activityid)
+        select * replace ('{prefix}-' || activitypartyid as activitypartyid,
+                          '{prefix}-' || activityid as activityid)
         from t where activityid in ({added_ids})
     """
     return _write_step(previous, landing, statements)
@@ -126,9 +132,31 @@ def _late_and_deleted(previous: Path, landing: Path) -> Path:
     return _write_step(previous, landing, statements)
 
 
+def _met_contacts(landing: Path) -> str:
+    """SQL: (user_id, contact_id), for each user a contact they share an activity with."""
+    parties = f"read_parquet('{landing}/activityparty.parquet')"
+    return f"""(
+        select users.partyid as user_id, min(contacts.partyid) as contact_id
+        from {parties} as users
+        inner join {parties} as contacts on users.activityid = contacts.activityid
+        where users.partyobjecttypecode = 'systemuser'
+            and contacts.partyobjecttypecode = 'contact'
+        group by users.partyid
+    )"""
+
+
 def _records_changed(previous: Path, landing: Path) -> Path:
-    """Run 4: no activity changes, but opportunities change owner and contacts move to
-    another account, which moves activities between records."""
+    """Run 4: no activity changes, but records change, which moves activities between
+    records: 10% of opportunities get a new owner, 10% of contacts move to another account
+    and 2% are deleted (their activities stay), a quarter of the leads without a parent
+    contact gain one, and 1 in 7 opportunities gains an active stakeholder connection. The
+    new contacts and stakeholders are ones the record's owner shares an activity with, so
+    that links do change."""
+    met = _met_contacts(previous)
+    stakeholder_role = (
+        f"(select min(connectionroleid) from read_parquet('{previous}/connectionrole.parquet') "
+        "where category = 1000)"
+    )
     return _write_step(
         previous,
         landing,
@@ -146,9 +174,67 @@ def _records_changed(previous: Path, landing: Path) -> Path:
                         then (select min(parentcustomerid) from t) else parentcustomerid
                     end as parentcustomerid
                 ) from t
+                where hash(contactid) % 50 <> 1
+            """,
+            "lead": f"""
+                select t.* replace (
+                    case when t.parentcontactid is null and hash(t.leadid) % 4 = 0
+                        then met.contact_id else t.parentcontactid end as parentcontactid
+                ) from t
+                left join {met} as met on t.ownerid = met.user_id
+            """,
+            "connection": f"""
+                select * from t
+                union all by name
+                select
+                    'stakeholder-' || opportunity.opportunityid as connectionid,
+                    opportunity.opportunityid as record1id,
+                    'opportunity' as record1objecttypecode,
+                    met.contact_id as record2id,
+                    'contact' as record2objecttypecode,
+                    {stakeholder_role} as record2roleid,
+                    0 as statecode,
+                    timestamp '2026-06-29 12:00:00' as modifiedon
+                from read_parquet('{previous}/opportunity.parquet') as opportunity
+                inner join {met} as met on opportunity.ownerid = met.user_id
+                where hash(opportunity.opportunityid) % 7 = 0
             """,
         },
     )
+
+
+def _activities_and_records_changed(previous: Path, landing: Path) -> Path:
+    """Run 5: new and updated activities (as run 2) in the same run as record changes:
+    contacts leave their account (6%) and sales-team connections end (a third)."""
+    with_activities = _new_and_updated(previous, landing, prefix="n2")
+    sales_team_roles = (
+        f"(select connectionroleid from read_parquet('{previous}/connectionrole.parquet') "
+        "where category = 1001)"
+    )
+    connection = duckdb.connect()
+    try:
+        for table, select in {
+            "contact": """
+                select * replace (
+                    case when hash(contactid) % 16 = 3 then null else parentcustomerid end
+                        as parentcustomerid
+                ) from t
+            """,
+            "connection": f"""
+                select * replace (
+                    case when record2roleid in {sales_team_roles}
+                        and hash(connectionid) % 3 = 0 then 1 else statecode end as statecode
+                ) from t
+            """,
+        }.items():
+            path = with_activities / f"{table}.parquet"
+            connection.execute(
+                f"create or replace temp table t as select * from read_parquet('{path}')"
+            )
+            connection.execute(f"copy ({select}) to '{path}' (format parquet)")
+    finally:
+        connection.close()
+    return with_activities
 
 
 def _differing_rows(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
@@ -177,7 +263,8 @@ def landings(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     second = _new_and_updated(first, root / "2_new_and_updated")
     third = _late_and_deleted(second, root / "3_late_and_deleted")
     fourth = _records_changed(third, root / "4_records_changed")
-    return [first, second, third, fourth]
+    fifth = _activities_and_records_changed(fourth, root / "5_activities_and_records")
+    return [first, second, third, fourth, fifth]
 
 
 def _unchanged_email(before: Path, after: Path) -> str:
@@ -210,30 +297,12 @@ def _summary_count(warehouse: Path, activity_id: str, new_count: int | None = No
         connection.close()
 
 
-def test_incremental_runs_equal_a_full_refresh(landings, tmp_path):
-    incremental_root = tmp_path / "incremental"
-    for run, landing in enumerate(landings):
-        built = materialize_everything(landing, incremental_root, SAMPLE_AS_OF)
-        assert built.result.success, f"incremental run {run + 1} failed"
-        if run == 1:
-            # Mark the summary of an activity the next run does not change: an incremental
-            # run rebuilds changed activities only, so the mark must survive it.
-            untouched = _unchanged_email(landings[1], landings[2])
-            original_count = _summary_count(built.warehouse, untouched)
-            _summary_count(built.warehouse, untouched, new_count=-1)
-        if run == 2:
-            assert _summary_count(built.warehouse, untouched) == -1
-            _summary_count(built.warehouse, untouched, new_count=original_count)
-    full = materialize_everything(landings[-1], tmp_path / "full", SAMPLE_AS_OF)
-    assert full.result.success
-
+def _differences(incremental: Path, full: Path) -> dict[str, int]:
+    """Differing rows per mart and incremental model between two warehouses."""
     connection = duckdb.connect()
     try:
-        connection.execute(
-            f"attach '{incremental_root}/warehouse/relationship_analytics.duckdb' "
-            "as incremental (read_only)"
-        )
-        connection.execute(f"attach '{full.warehouse}' as full_refresh (read_only)")
+        connection.execute(f"attach '{incremental}' as incremental (read_only)")
+        connection.execute(f"attach '{full}' as full_refresh (read_only)")
         marts = [
             name
             for (name,) in connection.execute(
@@ -247,12 +316,64 @@ def test_incremental_runs_equal_a_full_refresh(landings, tmp_path):
             for schema, table in [("marts", mart) for mart in marts]
             + [("intermediate", model) for model in INCREMENTAL_MODELS]
         }
-        deleted_left = connection.execute(
+        differences["activities deleted but left"] = connection.execute(
             "select count(*) from incremental.intermediate.int_activities_unioned "
             "where activity_id not in (select activity_id from "
             "full_refresh.intermediate.int_activities_unioned)"
         ).fetchone()[0]
     finally:
         connection.close()
-    assert deleted_left == 0
-    assert differences == dict.fromkeys(differences, 0)
+    return differences
+
+
+def _links_changed_per_record_type(before: Path, after: Path) -> dict[str, int]:
+    """Links (record, activity, reason) in one full build and not the other, per type."""
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"attach '{before}' as before (read_only)")
+        connection.execute(f"attach '{after}' as after (read_only)")
+        links = (
+            "select record_type, record_id, activity_id, link_reason "
+            "from {}.intermediate.int_activities_linked_to_records"
+        )
+        return dict(
+            connection.execute(
+                f"select record_type, count(*) from (({links.format('before')} except "
+                f"{links.format('after')}) union all ({links.format('after')} except "
+                f"{links.format('before')})) group by record_type"
+            ).fetchall()
+        )
+    finally:
+        connection.close()
+
+
+def test_incremental_runs_equal_a_full_refresh(landings, tmp_path):
+    incremental_root = tmp_path / "incremental"
+    differences: dict[int, dict[str, int]] = {}
+    full_warehouses: list[Path] = []
+    untouched, original_count = "", 0  # set after run 2, checked after run 3
+    for run, landing in enumerate(landings):
+        built = materialize_everything(landing, incremental_root, SAMPLE_AS_OF)
+        assert built.result.success, f"incremental run {run + 1} failed"
+        if run == 2:
+            assert _summary_count(built.warehouse, untouched) == -1
+            _summary_count(built.warehouse, untouched, new_count=original_count)
+        full = materialize_everything(landing, tmp_path / f"full_{run + 1}", SAMPLE_AS_OF)
+        assert full.result.success, f"full refresh of landing {run + 1} failed"
+        full_warehouses.append(full.warehouse)
+        differences[run + 1] = _differences(built.warehouse, full.warehouse)
+        if run == 1:
+            # Mark the summary of an activity the next run does not change: an incremental
+            # run rebuilds changed activities only, so the mark must survive it.
+            untouched = _unchanged_email(landings[1], landings[2])
+            original_count = _summary_count(built.warehouse, untouched)
+            _summary_count(built.warehouse, untouched, new_count=-1)
+
+    # Run 4 changes records only; their links move: accounts (contacts moved or deleted),
+    # contacts (deleted), opportunities (owners, stakeholders) and leads (parent contacts).
+    moved = _links_changed_per_record_type(full_warehouses[2], full_warehouses[3])
+    assert {"account", "contact", "opportunity", "lead"} <= set(moved), moved
+    assert all(count == 0 for run in differences.values() for count in run.values()), {
+        run: {name: count for name, count in counts.items() if count}
+        for run, counts in differences.items()
+    }

@@ -7,58 +7,88 @@
 -- the one deduplication, the final group by, carry one GUID (the activity's) instead of
 -- three. Activities keep their id: numbering them costs a sort and a join of every party,
 -- more than it saves (measured at 1M and 10M activities).
-with activities as (
-    select activity_id, regarding_object_type, regarding_object_id
-    from {{ ref('int_activities_unioned') }}
-),
+-- Incremental (macros/incremental_links.sql): a link depends only on the activity's
+-- version and the record's linking fingerprint, kept on each row. The pre-hook deletes
+-- the rows of changed or deleted activities and records; a run then builds all links of
+-- the activities and of the records without a current row, and appends them. On Spark
+-- a table rebuilt in full.
+{{ config(
+    materialized=activity_models_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_links() }}",
+) }}
 
-records as (
-    select * from {{ ref('int_records_unioned') }}
+-- depends_on: {{ ref('int_exchange_parties_resolved') }}
+-- Every record a link can name (records, their parent accounts, records of people of
+-- interest), so that the keys drop no link the GUIDs would have made.
+with record_keys as (
+    select
+        record_type,
+        record_id,
+        is_record,
+        parent_account_id,
+        linking_fingerprint,
+        row_number() over (order by record_type, record_id) as record_key
+    from {{ ref('int_record_linking_fingerprints') }}
 ),
 
 people_of_interest as (
     select * from {{ ref('int_record_people_of_interest') }}
 ),
 
-parties as (
-    select activity_id, party_id, side
-    from {{ ref('int_activity_parties_sided') }}
-    where links_to_records
-        and party_id is not null
+{% if is_incremental() %}
+-- Activities whose current version has no link row: new, updated or late ones (and
+-- those that link to nothing, which are looked at again each run).
+changed_activities as (
+    select activities.activity_id
+    from {{ ref('int_activities_unioned') }} as activities
+    where {{ version_not_built(this, 'activities', 'modified_at', 'activity_modified_at') }}
 ),
 
--- Every record a link can name: records, their parent accounts and the records of people
--- of interest, so that the keys drop no link the GUIDs would have made.
-link_targets as (
-    select record_type, record_id
-    from records
-    union
-    select 'account' as record_type, parent_account_id as record_id
-    from records
-    where parent_account_id is not null
-    union
-    select record_type, record_id
+-- Records whose current fingerprint has no link row: new or changed ones (and those
+-- that link to nothing).
+changed_records as (
+    select record_keys.record_key
+    from record_keys
+    where not exists (
+        select 1
+        from {{ this }} as built
+        where built.record_type = record_keys.record_type
+            and built.record_id = record_keys.record_id
+            and built.record_fingerprint = record_keys.linking_fingerprint
+    )
+),
+
+-- The customer people of interest of changed records: a changed record's participant
+-- links start from one of them, so only their activities are read again for it.
+changed_customer_people as (
+    select people_of_interest.person_id
     from people_of_interest
+    inner join record_keys
+        on people_of_interest.record_type = record_keys.record_type
+        and people_of_interest.record_id = record_keys.record_id
+    where people_of_interest.side = 'customer'
+        and record_keys.record_key in (select record_key from changed_records)
 ),
 
-record_keys as (
-    select
-        record_type,
-        record_id,
-        row_number() over (order by record_type, record_id) as record_key
-    from link_targets
+-- Activities whose participant links are built again: changed ones and those in which
+-- a customer person of interest of a changed record takes part.
+relinked_activities as (
+    select activity_id from changed_activities
+    union
+    select customer_parties.activity_id
+    from {{ ref('int_activity_parties_sided') }} as customer_parties
+    where customer_parties.links_to_records
+        and customer_parties.side = 'customer'
+        and customer_parties.party_id in (select person_id from changed_customer_people)
 ),
+{% endif %}
 
 keyed_records as (
-    select
-        records.record_type,
-        records.record_id,
-        records.parent_account_id,
-        record_keys.record_key
-    from records
-    inner join record_keys
-        on records.record_type = record_keys.record_type
-        and records.record_id = record_keys.record_id
+    select record_type, record_id, parent_account_id, record_key
+    from record_keys
+    where is_record
 ),
 
 distinct_people as (
@@ -71,18 +101,6 @@ keyed_people as (
         person_id,
         row_number() over (order by person_id) as person_key
     from distinct_people
-),
-
--- Only parties who are someone's person of interest can link. Duplicate parties need no
--- distinct here: every link is deduplicated at the end.
-linking_parties as (
-    select
-        parties.activity_id,
-        keyed_people.person_key,
-        parties.side
-    from parties
-    inner join keyed_people
-        on parties.party_id = keyed_people.person_id
 ),
 
 keyed_people_of_interest as (
@@ -99,20 +117,40 @@ keyed_people_of_interest as (
         on people_of_interest.person_id = keyed_people.person_id
 ),
 
+-- Only parties who are someone's person of interest can link. Duplicate parties need no
+-- distinct here: every link is deduplicated at the end. An incremental run reads the
+-- parties of the relinked activities only.
+linking_parties as (
+    select
+        parties.activity_id,
+        parties.activity_modified_at,
+        keyed_people.person_key,
+        parties.side
+    from {{ ref('int_activity_parties_sided') }} as parties
+    inner join keyed_people
+        on parties.party_id = keyed_people.person_id
+    where parties.links_to_records
+        and parties.party_id is not null
+        {%- if is_incremental() %}
+        and parties.activity_id in (select activity_id from relinked_activities)
+        {%- endif %}
+),
+
 regarded_records as (
     select
         activities.activity_id,
+        activities.modified_at as activity_modified_at,
         keyed_records.record_key,
         keyed_records.record_type,
         keyed_records.parent_account_id
-    from activities
+    from {{ ref('int_activities_unioned') }} as activities
     inner join keyed_records
         on activities.regarding_object_type = keyed_records.record_type
         and activities.regarding_object_id = keyed_records.record_id
 ),
 
 regarding_links as (
-    select record_key, activity_id, 1 as link_priority
+    select record_key, activity_id, activity_modified_at, 1 as link_priority
     from regarded_records
 ),
 
@@ -120,6 +158,7 @@ account_rollup_links as (
     select
         parent_accounts.record_key,
         regarded_records.activity_id,
+        regarded_records.activity_modified_at,
         2 as link_priority
     from regarded_records
     inner join record_keys as parent_accounts
@@ -134,6 +173,7 @@ direct_person_links as (
     select
         customer_people.record_key,
         linking_parties.activity_id,
+        linking_parties.activity_modified_at,
         3 as link_priority
     from linking_parties
     inner join keyed_people_of_interest as customer_people
@@ -149,6 +189,7 @@ team_confirmed_links as (
     select
         customer_people.record_key,
         customer_parties.activity_id,
+        customer_parties.activity_modified_at,
         3 as link_priority
     from linking_parties as customer_parties
     inner join keyed_people_of_interest as customer_people
@@ -179,8 +220,15 @@ keyed_links as (
     select
         record_key,
         activity_id,
+        -- One version per activity (both inputs are built from the same activities).
+        max(activity_modified_at) as activity_modified_at,
         min(link_priority) as link_priority
     from all_links
+    {%- if is_incremental() %}
+    -- Only links of changed activities or records: the others are kept in the table.
+    where activity_id in (select activity_id from changed_activities)
+        or record_key in (select record_key from changed_records)
+    {%- endif %}
     group by record_key, activity_id
 ),
 
@@ -193,7 +241,11 @@ final as (
             when 1 then 'regarding'
             when 2 then 'account_rollup'
             else 'participant'
-        end as link_reason
+        end as link_reason,
+        -- Incremental bookkeeping: the activity version and record fingerprint this link
+        -- was built from.
+        keyed_links.activity_modified_at,
+        record_keys.linking_fingerprint as record_fingerprint
     from keyed_links
     inner join record_keys
         on keyed_links.record_key = record_keys.record_key
