@@ -119,85 +119,63 @@ def _change_parties(connection: duckdb.DuckDBPyConnection, base: Path, landing: 
 
 def _change_records(connection: duckdb.DuckDBPyConnection, base: Path, landing: Path) -> None:
     """Contacts move account, opportunities change owner or gain a stakeholder."""
-    share = RECORD_CHANGE_SHARE
 
     def read(table: str) -> str:
         return f"read_parquet('{base / table}.parquet')"
 
-    connection.execute(
-        f"""
-        copy (
-            with accounts as (
-                select accountid, row_number() over (order by accountid) - 1 as slot
-                from {read("account")}
-            ),
-            contacts as (
-                select *, hash(contactid) % 1000 < {share * 1000} as moves,
-                    hash(contactid || 'moved') % (select count(*) from accounts) as target_slot
-                from {read("contact")}
-            )
-            select contacts.* exclude (moves, target_slot) replace (
-                case when moves then accounts.accountid else parentcustomerid end
-                    as parentcustomerid,
-                case when moves then modifiedon + interval 1 hour else modifiedon end
-                    as modifiedon
-            )
-            from contacts
-            left join accounts
-                on accounts.slot = contacts.target_slot
-        ) to '{landing / "contact.parquet"}' (format parquet)
-        """
-    )
-    connection.execute(
-        f"""
-        copy (
-            with users as (
-                select systemuserid, row_number() over (order by systemuserid) - 1 as slot
-                from {read("systemuser")}
-            ),
-            opportunities as (
-                select *, hash(opportunityid) % 1000 < {share * 1000} as reowned,
-                    hash(opportunityid || 'owner') % (select count(*) from users) as target_slot
-                from {read("opportunity")}
-            )
-            select opportunities.* exclude (reowned) replace (
-                case when reowned then users.systemuserid else ownerid end as ownerid,
-                case when reowned then modifiedon + interval 1 hour else modifiedon end
-                    as modifiedon
-            )
-            from opportunities
-            left join users
-                on users.slot = opportunities.target_slot
-        ) to '{landing / "opportunity.parquet"}' (format parquet)
-        """
-    )
+    def slots(table: str, key: str) -> str:
+        """The rows of `table` numbered 0..n-1 by `key`: a hashed pick joins on `slot`."""
+        return (
+            f"select {key} as target_id, row_number() over (order by {key}) - 1 as slot "
+            f"from {read(table)}"
+        )
+
+    picked = f"% 1000 < {RECORD_CHANGE_SHARE * 1000}"
+    for table, key, column, target_table, target_key in (
+        ("contact", "contactid", "parentcustomerid", "account", "accountid"),
+        ("opportunity", "opportunityid", "ownerid", "systemuser", "systemuserid"),
+    ):
+        connection.execute(
+            f"""
+            copy (
+                with targets as ({slots(target_table, target_key)}),
+                rows as (
+                    select *, hash({key}) {picked} as is_changed,
+                        hash({key} || '{column}') % (select count(*) from targets) as target_slot
+                    from {read(table)}
+                )
+                select rows.* exclude (is_changed, target_slot) replace (
+                    case when is_changed then targets.target_id else {column} end as {column},
+                    case when is_changed then modifiedon + interval 1 hour else modifiedon end
+                        as modifiedon
+                )
+                from rows
+                left join targets on targets.slot = rows.target_slot
+            ) to '{landing / table}.parquet' (format parquet)
+            """
+        )
     # A stakeholder connection copied onto another opportunity (a new stakeholder there).
     connection.execute(
         f"""
         copy (
-            with opportunities as (
-                select opportunityid, row_number() over (order by opportunityid) - 1 as slot
-                from {read("opportunity")}
-            ),
+            with targets as ({slots("opportunity", "opportunityid")}),
             connections as (
                 select *,
-                    hash(connectionid || 'gained') % (select count(*) from opportunities)
-                        as target_slot
+                    hash(connectionid || 'gained') % (select count(*) from targets) as target_slot
                 from {read("connection")}
             )
             select * exclude (target_slot) from connections
             union all
             select connections.* exclude (target_slot) replace (
                 'new-' || connections.connectionid as connectionid,
-                opportunities.opportunityid as record1id,
+                targets.target_id as record1id,
                 connections.modifiedon + interval 1 hour as modifiedon
             )
             from connections
-            inner join opportunities
-                on opportunities.slot = connections.target_slot
+            inner join targets on targets.slot = connections.target_slot
             where connections.record1objecttypecode = 'opportunity'
                 and connections.record2objecttypecode = 'contact'
-                and hash(connections.connectionid) % 1000 < {share * 1000}
+                and hash(connections.connectionid) {picked}
         ) to '{landing / "connection.parquet"}' (format parquet)
         """
     )
