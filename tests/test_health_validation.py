@@ -111,7 +111,7 @@ def unrelated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
         # No scored emails: sentiment is absent (its weight rescales away).
         connection.execute(
             "create table staging.stg_dataverse__email_sentiments (activity_id varchar, "
-            "language varchar, compound double)"
+            "language_code varchar, compound double)"
         )
     finally:
         connection.close()

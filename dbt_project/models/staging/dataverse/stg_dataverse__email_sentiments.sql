@@ -6,7 +6,7 @@ with source as (
 
 select
     {{ normalize_guid('activityid') }} as activity_id,
-    cast(language as {{ dbt.type_string() }}) as language,
+    cast(language as {{ dbt.type_string() }}) as language_code,
     cast(compound as double) as compound
 from source
 where compound is not null
