@@ -23,9 +23,10 @@ import duckdb
 from orchestration.defs.resources import open_warehouse
 from orchestration.privacy.policy import PrivacyPolicy
 from orchestration.privacy.raw_filter import apply_privacy_filter, raw_relations
-from orchestration.privacy.register import ErasureRegister, normalize_person, normalized_sql
+from orchestration.privacy.register import ErasureRegister, normalize_person
 from orchestration.publishing.export_set import remove_unpublished_sets
 from orchestration.settings import Settings
+from orchestration.sources.raw_sql import normalized_sql
 
 # The rows that name a person, and the columns that hold their id and address.
 PERSON_TABLES = {

@@ -36,8 +36,13 @@ import duckdb
 
 from orchestration.contract import TABLES
 from orchestration.privacy.policy import OPT_OUT_COLUMN, PrivacyPolicy
-from orchestration.privacy.register import hash_sql, normalized_sql
-from orchestration.sources.raw_sql import RAW_SCHEMA, quote_identifier, quote_literal
+from orchestration.privacy.register import hash_sql
+from orchestration.sources.raw_sql import (
+    RAW_SCHEMA,
+    normalized_sql,
+    quote_identifier,
+    quote_literal,
+)
 
 ACTIVITY_TABLES = ("email", "appointment", "phonecall")
 

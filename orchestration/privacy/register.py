@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from orchestration.sources.raw_sql import quote_literal
+from orchestration.sources.raw_sql import normalized_sql, quote_literal
 
 SALT_FILE = "salt"
 ERASED_FILE = "erased.txt"
@@ -40,13 +40,6 @@ def normalize_person(value: str) -> str:
     if not text:
         raise ValueError("a person to erase or exclude is empty: give an id or an address")
     return text
-
-
-def normalized_sql(column: str) -> str:
-    """The SQL of normalize_person on a column (null stays null, blank becomes null)."""
-    return (
-        f"nullif(lower(trim(replace(replace(cast({column} as varchar), '{{', ''), '}}', ''))), '')"
-    )
 
 
 def person_hash(salt: str, value: str) -> str:

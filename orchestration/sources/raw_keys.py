@@ -12,18 +12,12 @@ import duckdb
 
 from orchestration.contract import TableContract
 from orchestration.sources.raw_load_errors import LandingDataError, raise_duplicate, where_text
-from orchestration.sources.raw_sql import SOURCE_FILE_COLUMN, SOURCE_ROW_COLUMN, quote_identifier
-
-
-def guid_key(column: str) -> str:
-    """A key as Dataverse compares it (KPI_SPEC section 1): case-insensitive, braces ignored.
-
-    The same expression as dbt's `normalize_guid` macro (macros/identifiers.sql), so raw
-    keeps one row per id that staging sees: '{E1}' and 'e1' are one key; blank is empty.
-    """
-    unbraced = f"replace(replace(cast({column} as VARCHAR), '{{', ''), '}}', '')"
-    return f"nullif(lower(trim({unbraced})), '')"
-
+from orchestration.sources.raw_sql import (
+    SOURCE_FILE_COLUMN,
+    SOURCE_ROW_COLUMN,
+    normalized_sql,
+    quote_identifier,
+)
 
 # Columns with which landing tools mark a row deleted in the CRM (see `drop_flagged_deleted`):
 # Fivetran's soft delete, Synapse Link's append-only marker and its older spelling.
@@ -44,12 +38,12 @@ def check_keys(
     neighbours costs about half of counting distinct hashes and a fraction of grouping
     the strings. Only when hashes repeat do the exact, slower queries run.
 
-    Keys compare as Dataverse ids (`guid_key`): two spellings of one id ('{ABC}', 'abc')
+    Keys compare as Dataverse ids (`normalized_sql`): two spellings of one id ('{ABC}', 'abc')
     are one key, its versions resolved like any other; a blank key is an empty key.
     """
     table = contract.name
     raw_key = quote_identifier(contract.primary_key)
-    key = guid_key(raw_key)
+    key = normalized_sql(raw_key)
     position = f"{{'f': {SOURCE_FILE_COLUMN}, 'r': {SOURCE_ROW_COLUMN}}}"
     rows_read, empty_keys, repeated_hashes = connection.execute(
         f"""
@@ -114,7 +108,7 @@ def check_keys(
             group by {key}
             having count(*) > 1
         ) as repeated
-        where {guid_key(f"{target}.{raw_key}")} = repeated.key_value
+        where {normalized_sql(f"{target}.{raw_key}")} = repeated.key_value
             and {target}.modifiedon is distinct from repeated.newest
         """
     ).fetchone()

@@ -18,6 +18,18 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def normalized_sql(column: str) -> str:
+    """An id as Dataverse compares it (KPI_SPEC section 1), as SQL on `column`.
+
+    Case-insensitive, braces and surrounding blanks ignored; blank becomes null:
+    ' {3F25...} ' -> '3f25...'. The same expression as dbt's `normalize_guid` macro
+    (macros/identifiers.sql), so raw's key checks and the privacy filter see ids as staging
+    does. Addresses go through it too (lower case, trimmed).
+    """
+    unbraced = f"replace(replace(cast({column} as varchar), '{{', ''), '}}', '')"
+    return f"nullif(lower(trim({unbraced})), '')"
+
+
 def quote_literal(text: str) -> str:
     """A DuckDB string literal in single quotes, inner quotes doubled: `it's` -> `'it''s'`."""
     return "'" + text.replace("'", "''") + "'"
