@@ -328,7 +328,7 @@ def test_health_card_shows_the_components_and_reasons_of_the_records_mart_row(
     for key in (with_reasons, contact):
         row, page = kpis[key], (site / record_path(*key)).read_text()
         shown = health_card_rows(page)
-        assert list(shown) == ["frequency", "recency", "reciprocity", "breadth"]
+        assert list(shown) == ["frequency", "recency", "reciprocity", "breadth", "sentiment"]
         for name, cells in shown.items():
             score, points = row[f"{name}_score"], row[f"{name}_contribution_points"]
             if score is None:

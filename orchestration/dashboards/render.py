@@ -72,6 +72,7 @@ HEALTH_COMPONENTS = (
     ("recency", "Recency"),
     ("reciprocity", "Reciprocity"),
     ("breadth", "Engagement breadth"),
+    ("sentiment", "Tone of customer emails"),
 )
 # How mart_relationship_kpis.health_reasons joins its sentences (macros/health_reasons.sql).
 HEALTH_REASONS_SEPARATOR = "; "
@@ -171,9 +172,10 @@ def health_components(record: Row) -> list[dict[str, Any]]:
     """The health card's components: label, `score` (0-100) and `points` (its weighted
     contribution to the score), as mart_relationship_kpis holds them.
 
-    A component the mart leaves null (breadth of a contact, or of a record without customer
-    people of interest) keeps `score` None, which the card shows as "not scored", never 0:
-    its weight is spread over the others (docs/kpi_definitions.md section 6).
+    A component the mart leaves null (breadth of a contact or of a record without customer
+    people of interest; sentiment without a scored customer email in the window) keeps
+    `score` None, shown "not scored", never 0: its weight is spread over the others
+    (docs/kpi_definitions.md section 6).
     """
     return [
         {
