@@ -68,8 +68,8 @@ def test_parquet_and_the_bi_file_keep_every_value_exactly_in_key_order(
 ):
     out = tmp_path / "out"
     with duckdb.connect(str(people_warehouse), read_only=True) as connection:
-        export_mart(connection, "mart_people", out / "marts", ("person_id",))
-    write_bi_database(people_warehouse, out, ["mart_people"], None, {"mart_people": ("person_id",)})
+        entry = export_mart(connection, "mart_people", out / "marts", ("person_id",))
+    write_bi_database(out, [entry])
     expected = sorted(PEOPLE)
     with duckdb.connect() as reader:
         parquet = reader.execute(f"select * from '{out / 'marts' / 'mart_people.parquet'}'")
