@@ -12,6 +12,10 @@ table and closes it each time, in the warehouse pool, because DuckDB allows one 
 process. When RA_RAW_PARQUET_DIR is set, each swapped table is then mirrored as Parquet
 there (`orchestration.sources.raw_parquet`), the input of the dbt `spark` target.
 
+With landing files, a table whose files are unchanged since its last committed load is
+not staged at all (extract_unchanged.py, sources/landing_fingerprint.py): its raw table
+is kept, its asset materializes with `skipped_unchanged`, and the log says why.
+
 No `from __future__ import annotations` here: Dagster reads the asset function's
 annotations (context, resources) at definition time.
 """
