@@ -177,6 +177,10 @@ def test_swap_replaces_every_table_and_stores_links_in_one_transaction(tmp_path:
         assert drop_staged_tables(connection) == []
         assert read_delta_link(connection, "a") == link
         assert stored_fingerprints(connection) == {"a": "fa"}  # b: loaded, not from files
+        # A later load of a from another source (no fingerprint) forgets a's.
+        connection.execute("create table raw.a__next as select 'newer a' as v")
+        swap_staged_tables(connection, ["a"], fingerprints={"a": None})
+        assert stored_fingerprints(connection) == {}
 
 
 def test_a_failing_swap_changes_nothing(tmp_path: Path) -> None:

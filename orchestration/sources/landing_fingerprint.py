@@ -89,14 +89,19 @@ def landing_fingerprint(files: LandingFiles, context: Mapping[str, str]) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
+def _state_exists(connection: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = 'landing_fingerprints'",
+            [STATE_SCHEMA],
+        ).fetchone()[0]
+    )
+
+
 def stored_fingerprints(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """{table: fingerprint} of the last successful load of each table ({} before any)."""
-    exists = connection.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = ? and table_name = 'landing_fingerprints'",
-        [STATE_SCHEMA],
-    ).fetchone()[0]
-    if not exists:
+    if not _state_exists(connection):
         return {}
     return dict(connection.execute(f"select table_name, fingerprint from {STATE_TABLE}").fetchall())
 
@@ -106,8 +111,8 @@ def record_fingerprints(
 ) -> None:
     """Store each table's fingerprint (None: forget it). Runs inside the caller's
     transaction (the raw swap), so it commits or rolls back with the tables."""
-    if not fingerprints:
-        return
+    if not any(fingerprints.values()) and not _state_exists(connection):
+        return  # nothing to store or forget (a Dataverse warehouse never gets the table)
     connection.execute(f"create schema if not exists {STATE_SCHEMA}")
     connection.execute(
         f"create table if not exists {STATE_TABLE} "
