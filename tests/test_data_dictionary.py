@@ -112,7 +112,7 @@ def test_the_bi_file_and_the_manifest_entry_carry_the_descriptions(tmp_path: Pat
         {"name": "name", "type": "VARCHAR", "description": "Full name, as landed."},
         {"name": "note", "type": "VARCHAR", "description": None},
     ]
-    write_bi_database(warehouse, tmp_path, ["mart_people"], descriptions={"mart_people": people})
+    write_bi_database(tmp_path, [entry], descriptions={"mart_people": people})
     with duckdb.connect(str(tmp_path / BI_DATABASE), read_only=True) as bi:
         table = bi.execute(
             "select comment from duckdb_tables() where schema_name = 'marts' "

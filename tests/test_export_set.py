@@ -68,14 +68,58 @@ def test_parquet_and_the_bi_file_keep_every_value_exactly_in_key_order(
 ):
     out = tmp_path / "out"
     with duckdb.connect(str(people_warehouse), read_only=True) as connection:
-        export_mart(connection, "mart_people", out / "marts", ("person_id",))
-    write_bi_database(people_warehouse, out, ["mart_people"], None, {"mart_people": ("person_id",)})
+        entry = export_mart(connection, "mart_people", out / "marts", ("person_id",))
+    write_bi_database(out, [entry])
     expected = sorted(PEOPLE)
     with duckdb.connect() as reader:
         parquet = reader.execute(f"select * from '{out / 'marts' / 'mart_people.parquet'}'")
         assert parquet.fetchall() == expected
     with duckdb.connect(str(out / BI_DATABASE), read_only=True) as bi:
         assert bi.execute("select * from marts.mart_people").fetchall() == expected
+
+
+def test_csv_and_bi_file_come_from_the_parquet_file_in_key_order_and_a_view_mart_too(
+    tmp_path: Path,
+):
+    """200,000 rows stored in hash order (many row groups and vectors, so a reordering
+    reader would show), and a view over them: every file lists n = 0, 1, 2, ... in order."""
+    warehouse = tmp_path / "numbers.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.mart_numbers as select i as n, 'row ' || i as label, "
+            "timestamp '2026-06-30 00:00:00' as kpis_as_of from range(200000) as t(i) "
+            "order by hash(i)"
+        )
+        connection.execute(
+            "create view marts.mart_even as select n, label from marts.mart_numbers where n % 2 = 0"
+        )
+    out = tmp_path / "out"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        numbers = export_mart(connection, "mart_numbers", out / "marts", ("n",))
+        even = export_mart(connection, "mart_even", out / "marts", ("n",))
+    assert (numbers["row_count"], even["row_count"]) == (200000, 100000)
+    assert (numbers["as_of"], even["as_of"]) == ("2026-06-30 00:00:00", None)
+    write_bi_database(out, [numbers, even], numbers["as_of"])
+
+    with open(out / "marts" / "mart_even.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["n", "label"]
+    assert rows[1:] == [[str(n), f"row {n}"] for n in range(0, 200000, 2)]
+    with duckdb.connect(str(out / BI_DATABASE), read_only=True) as bi:
+        stored = bi.execute("select n from marts.mart_numbers order by rowid").fetchall()
+        assert stored == [(n,) for n in range(200000)]
+        types = bi.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where table_name = 'mart_numbers' order by column_index"
+        ).fetchall()
+        assert types == [("n", "BIGINT"), ("label", "VARCHAR"), ("kpis_as_of", "TIMESTAMP")]
+        assert bi.execute(
+            "select mart, row_count, cast(as_of as varchar) from main.export_manifest"
+        ).fetchall() == [
+            ("mart_numbers", 200000, "2026-06-30 00:00:00"),
+            ("mart_even", 100000, "2026-06-30 00:00:00"),
+        ]
 
 
 def test_a_mart_over_the_csv_bound_gets_parquet_only_and_the_manifest_says_why(

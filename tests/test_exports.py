@@ -50,7 +50,7 @@ def export_all(warehouse: Path, export_dir: Path) -> dict:
         as_of = connection.execute(
             "select cast(max(kpis_as_of) as varchar) from marts.mart_relationship_kpis"
         ).fetchone()[0]
-    bi_database = write_bi_database(warehouse, export_dir, marts, as_of, None, descriptions)
+    bi_database = write_bi_database(export_dir, entries, as_of, descriptions)
     write_manifest(export_dir, entries, as_of, bi_database)
     return json.loads((export_dir / "manifest.json").read_text())
 
@@ -199,8 +199,11 @@ def test_every_file_is_complete_before_it_is_renamed_into_place(
 def test_a_failed_export_keeps_the_previous_files(built_warehouse: Path, tmp_path: Path):
     export_all(built_warehouse, tmp_path)
     bi_before = (tmp_path / BI_DATABASE).read_bytes()
+    with duckdb.connect(str(built_warehouse), read_only=True) as connection:
+        kpis = export_mart(connection, "mart_relationship_kpis", tmp_path / "other")
+    missing = {**kpis, "mart": "no_such_mart", "files": {"parquet": "marts/no_such.parquet"}}
     with pytest.raises(duckdb.Error):
-        write_bi_database(built_warehouse, tmp_path, ["mart_relationship_kpis", "no_such_mart"])
+        write_bi_database(tmp_path, [kpis, missing])
     with duckdb.connect(str(built_warehouse), read_only=True) as connection:
         with pytest.raises(duckdb.Error):
             export_mart(connection, "no_such_mart", tmp_path / "marts")

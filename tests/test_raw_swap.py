@@ -16,6 +16,7 @@ import pytest
 from orchestration.contract import TABLES
 from orchestration.defs.extract import build_extract_assets
 from orchestration.defs.resources import RunSettingsResource, connect_warehouse
+from orchestration.sources.landing_fingerprint import stored_fingerprints
 from orchestration.sources.raw_swap import drop_staged_tables, swap_staged_tables
 from orchestration.sources.state import DeltaLink, PendingLinks, read_delta_link
 from tests.test_extract_files import query, row, write_csv
@@ -164,7 +165,9 @@ def test_swap_replaces_every_table_and_stores_links_in_one_transaction(tmp_path:
     link = DeltaLink("a", "https://org.example/api/data/v9.2", "accounts?$select=v", "next", 1)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
         make_tables(connection)
-        swap_staged_tables(connection, ["a", "b"], [PendingLinks((link,), ("a",))])
+        swap_staged_tables(
+            connection, ["a", "b"], [PendingLinks((link,), ("a",))], {"a": "fa", "b": None}
+        )
         assert connection.execute(
             "select v from raw.a union all select v from raw.b"
         ).fetchall() == [
@@ -173,6 +176,11 @@ def test_swap_replaces_every_table_and_stores_links_in_one_transaction(tmp_path:
         ]
         assert drop_staged_tables(connection) == []
         assert read_delta_link(connection, "a") == link
+        assert stored_fingerprints(connection) == {"a": "fa"}  # b: loaded, not from files
+        # A later load of a from another source (no fingerprint) forgets a's.
+        connection.execute("create table raw.a__next as select 'newer a' as v")
+        swap_staged_tables(connection, ["a"], fingerprints={"a": None})
+        assert stored_fingerprints(connection) == {}
 
 
 def test_a_failing_swap_changes_nothing(tmp_path: Path) -> None:
@@ -186,7 +194,8 @@ def test_a_failing_swap_changes_nothing(tmp_path: Path) -> None:
         connection.execute("create view raw.blocker as select 1 as x")
         connection.execute("create table raw.blocker__next as select 2 as x")
         with pytest.raises(duckdb.CatalogException):
-            swap_staged_tables(connection, ["a", "blocker"])
+            swap_staged_tables(connection, ["a", "blocker"], fingerprints={"a": "fa"})
         assert connection.execute("select v from raw.a").fetchall() == [("old a",)]
+        assert stored_fingerprints(connection) == {}  # a's load did not commit
         assert drop_staged_tables(connection, ["a"]) == ["a__next"]
         assert drop_staged_tables(connection) == ["b__next", "blocker__next"]

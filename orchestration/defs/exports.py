@@ -155,9 +155,8 @@ def exports(
                 "select cast(max(kpis_as_of) as varchar) from marts.mart_relationship_kpis"
             ).fetchone()[0]
             site = export_dashboards(connection, staging, options)
-        bi_database = write_bi_database(
-            settings.warehouse, staging, marts, as_of, keys, descriptions
-        )
+        # From the Parquet files just written: the warehouse is not read again.
+        bi_database = write_bi_database(staging, entries, as_of, descriptions)
         write_manifest(staging, entries, as_of, bi_database)
         version = publish(export_dir, staging)
     context.log.info(f"published {len(entries)} marts and the dashboards as {version}")

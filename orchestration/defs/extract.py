@@ -12,6 +12,10 @@ table and closes it each time, in the warehouse pool, because DuckDB allows one 
 process. When RA_RAW_PARQUET_DIR is set, each swapped table is then mirrored as Parquet
 there (`orchestration.sources.raw_parquet`), the input of the dbt `spark` target.
 
+With landing files, a table whose files are unchanged since its last committed load is
+not staged at all (extract_unchanged.py, sources/landing_fingerprint.py): its raw table
+is kept, its asset materializes with `skipped_unchanged`, and the log says why.
+
 No `from __future__ import annotations` here: Dagster reads the asset function's
 annotations (context, resources) at definition time.
 """
@@ -21,6 +25,14 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from orchestration.contract import TABLES, TableContract
+from orchestration.defs.extract_unchanged import (
+    kept_rows,
+    landing_fingerprints,
+    must_load_all,
+    run_privacy_policy,
+    unchanged_tables,
+    unmirrored,
+)
 from orchestration.defs.resources import (
     WAREHOUSE_POOL,
     RunSettingsResource,
@@ -28,7 +40,7 @@ from orchestration.defs.resources import (
     run_settings_resource,
 )
 from orchestration.privacy.incremental import incremental_tables, reset_when_people_change
-from orchestration.privacy.policy import privacy_policy
+from orchestration.privacy.policy import PrivacyPolicy
 from orchestration.privacy.raw_filter import FilterResult, apply_privacy_filter, raw_relations
 from orchestration.settings import Settings
 from orchestration.sources import dataverse
@@ -250,7 +262,9 @@ def stage_tables(settings: Settings, contracts: list[TableContract], log) -> dic
     return staged
 
 
-def filter_staged_tables(settings: Settings, tables: list[str], log) -> FilterResult:
+def filter_staged_tables(
+    settings: Settings, policy: PrivacyPolicy, tables: list[str], log
+) -> FilterResult:
     """Apply the run's privacy policy (docs/privacy.md) to its staged tables.
 
     Opt-outs, exclusions, the erasure register and retention act before the swap, so raw
@@ -259,13 +273,6 @@ def filter_staged_tables(settings: Settings, tables: list[str], log) -> FilterRe
     rebuilds them in full (privacy/incremental.py).
     """
     try:
-        policy = privacy_policy(
-            settings.privacy_folder,
-            settings.privacy_exclusions,
-            settings.activity_retention_days,
-            settings.as_of,
-            settings.personal_mail_domains,
-        )
         with open_warehouse(settings) as connection:
             read = raw_relations(connection, {table: staged_name(table) for table in tables})
             result = apply_privacy_filter(
@@ -286,6 +293,50 @@ def filter_staged_tables(settings: Settings, tables: list[str], log) -> FilterRe
 def _drop_staged(settings: Settings, tables: list[str]) -> None:
     with open_warehouse(settings) as connection:
         drop_staged_tables(connection, tables)
+
+
+def _stage(settings: Settings, contracts: list[TableContract], log) -> dict[str, Extracted]:
+    """`stage_tables`, with a Dataverse error turned into a Dagster failure."""
+    try:
+        return stage_tables(settings, contracts, log)
+    except dataverse.DataverseError as error:
+        # Redacted at the source: the message holds no secret or token.
+        raise dg.Failure(
+            description=str(error),
+            metadata={
+                **({"table": error.table} if error.table else {}),
+                "source": "dataverse",
+                **({"http_status": error.status} if error.status else {}),
+            },
+            allow_retries=error.retryable,
+        ) from error
+
+
+def stage_changed(
+    settings: Settings,
+    policy: PrivacyPolicy,
+    selected: list[TableContract],
+    unchanged: list[str],
+    log,
+) -> tuple[dict[str, Extracted], list[str]]:
+    """Stage the selected tables not in `unchanged`; return (staged, tables still skipped).
+
+    When the privacy filter then reads across tables (`must_load_all`), the unchanged
+    tables are staged too and none is skipped. Any failure drops every staged table.
+    """
+    staged = _stage(settings, [c for c in selected if c.name not in unchanged], log)
+    try:
+        if not unchanged or not must_load_all(settings, policy, list(staged)):
+            return staged, unchanged
+        log.info(
+            "privacy: the filter reads across tables (someone listed or erased, retention, "
+            f"or an opt-out column), so the unchanged tables are loaded too: {', '.join(unchanged)}"
+        )
+        staged |= _stage(settings, [c for c in selected if c.name in unchanged], log)
+    except BaseException:
+        _drop_staged(settings, [contract.name for contract in selected])
+        raise
+    return staged, []
 
 
 def build_extract_assets(
@@ -312,34 +363,41 @@ def build_extract_assets(
             context.log.warning(
                 f"dropped staged tables an interrupted run left behind: {', '.join(leftovers)}"
             )
-        try:
-            staged = stage_tables(settings, selected, context.log)
-        except dataverse.DataverseError as error:
-            # Redacted at the source: the message holds no secret or token.
-            raise dg.Failure(
-                description=str(error),
-                metadata={
-                    **({"table": error.table} if error.table else {}),
-                    "source": "dataverse",
-                    **({"http_status": error.status} if error.status else {}),
-                },
-                allow_retries=error.retryable,
-            ) from error
-        tables = [contract.name for contract in selected]
-        privacy = filter_staged_tables(settings, tables, context.log)
-        if privacy.rows_removed or privacy.rows_pseudonymised:
+        policy = run_privacy_policy(settings)
+        fingerprints = landing_fingerprints(settings, policy, selected)
+        unchanged = unchanged_tables(settings, fingerprints)
+        to_load = [contract for contract in selected if contract.name not in unchanged]
+        staged: dict[str, Extracted] = {}
+        privacy = FilterResult()
+        if to_load:
+            staged, unchanged = stage_changed(settings, policy, selected, unchanged, context.log)
+            to_load = [contract for contract in selected if contract.name not in unchanged]
+            loaded = [contract.name for contract in to_load]
+            privacy = filter_staged_tables(settings, policy, loaded, context.log)
+            if privacy.rows_removed or privacy.rows_pseudonymised:
+                context.log.info(
+                    f"privacy: rows removed {privacy.rows_removed}, "
+                    f"ids pseudonymised {privacy.rows_pseudonymised}"
+                )
+            with open_warehouse(settings) as connection:
+                swap_staged_tables(
+                    connection,
+                    loaded,
+                    [e.pending_links for e in staged.values() if e.pending_links is not None],
+                    {table: fingerprints[table] for table in loaded},
+                )
+            context.log.info(f"raw swapped in one transaction: {', '.join(loaded)}")
+        tables = [contract.name for contract in to_load]
+        kept = kept_rows(settings, unchanged)
+        for table in unchanged:
             context.log.info(
-                f"privacy: rows removed {privacy.rows_removed}, "
-                f"ids pseudonymised {privacy.rows_pseudonymised}"
+                f"raw.{table}: landing files unchanged since its last load (same paths, "
+                f"sizes, modification and change times; same privacy policy and loading "
+                f"code), not reloaded; its {kept[table]} rows are kept"
             )
-        with open_warehouse(settings) as connection:
-            swap_staged_tables(
-                connection,
-                tables,
-                [e.pending_links for e in staged.values() if e.pending_links is not None],
-            )
-        context.log.info(f"raw swapped in one transaction: {', '.join(tables)}")
-        mirrored = mirror_raw_parquet(settings, tables, context.log)
+        mirrored = mirror_raw_parquet(
+            settings, tables + unmirrored(settings, unchanged), context.log
+        )
         for table in tables:
             extracted = staged[table]
             result = extracted.result
@@ -367,6 +425,16 @@ def build_extract_assets(
                     "source_format": extracted.source_format,
                     "source_files": dg.MetadataValue.json(list(result.source_files)),
                     **extracted.metadata,
+                    **mirrored.get(table, {}),
+                },
+            )
+        for table in unchanged:
+            yield dg.MaterializeResult(
+                asset_key=raw_asset_key(table),
+                metadata={
+                    "dagster/row_count": kept[table],
+                    "skipped_unchanged": True,
+                    "source_format": settings.source,
                     **mirrored.get(table, {}),
                 },
             )

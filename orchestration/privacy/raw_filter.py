@@ -363,6 +363,25 @@ def policy_is_empty(
     )
 
 
+def reads_across_tables(
+    connection: duckdb.DuckDBPyConnection, policy: PrivacyPolicy, read: Mapping[str, str]
+) -> bool:
+    """Whether the filter's result for one table depends on other tables' rows.
+
+    Someone listed or erased, a retention cut-off or an opt-out column makes it so: an
+    activity goes when a party or the record it regards is excluded, and a person found in
+    one table is pseudonymised in all. The personal-mail-domain rule alone reads one row
+    at a time. An extract that skips unchanged tables must then load every table, since
+    raw holds only what an earlier filter kept (an opted-out contact's row is gone).
+    """
+    if policy.lists_anyone or policy.retention_cutoff is not None:
+        return True
+    return any(
+        table in read and _has_column(connection, read[table], OPT_OUT_COLUMN)
+        for table in ("contact", "lead")
+    )
+
+
 def apply_privacy_filter(
     connection: duckdb.DuckDBPyConnection,
     policy: PrivacyPolicy,

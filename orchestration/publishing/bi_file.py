@@ -1,8 +1,9 @@
 """relationship_marts.duckdb: every mart in one DuckDB file that BI tools open read-only.
 
-Rows never pass through Python: the new file ATTACHes the warehouse read-only and copies
-each mart with `create table ... as select` inside DuckDB, then adds the marts' dbt
-descriptions as comments (orchestration.publishing.data_dictionary).
+Rows never pass through Python, and the warehouse is not read again: the new file copies
+each mart from the Parquet file the same export has just written (already in key order,
+with the warehouse's column types), then adds the marts' dbt descriptions as comments
+(orchestration.publishing.data_dictionary).
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from orchestration.publishing.data_dictionary import MartDescription, comment_st
 from orchestration.publishing.export_files import (
     MARTS_SCHEMA,
     _identifier,
-    _sql_string,
-    mart_columns,
-    order_by_key,
+    in_file_order,
 )
 
 BI_DATABASE = "relationship_marts.duckdb"
@@ -28,26 +27,27 @@ BI_STORAGE_VERSION = "v1.0.0"
 
 
 def write_bi_database(
-    warehouse: Path,
     export_dir: Path,
-    marts: list[str],
+    entries: Sequence[Mapping[str, object]],
     as_of: str | None = None,
-    keys: Mapping[str, Sequence[str]] | None = None,
     descriptions: Mapping[str, MartDescription] | None = None,
 ) -> Path:
-    """Copy every mart into one DuckDB file for BI tools, then rename it into place.
+    """Copy every exported mart into one DuckDB file for BI tools, then rename it into place.
 
+    `entries` are `export_mart`'s manifest entries: each names the mart, its Parquet file
+    (relative to `export_dir`), its columns with their DuckDB types and its row count.
     A separate file rather than the warehouse itself: BI tools hold their file open, and a
     reader of the warehouse would block the next run's writer. Tables keep the warehouse's
-    names (marts.<mart>), so a query works against either file; rows are stored in the
-    order of `keys` ({mart: key columns}), as in the Parquet and CSV files. Each table and
-    column gets its dbt description (`descriptions`, see data_dictionary) as a DuckDB
-    comment, shown by `duckdb_tables()`, `duckdb_columns()` and BI tools' schema browsers.
+    names (marts.<mart>) and column types (each column is cast to the type the entry
+    records), rows are stored in the Parquet file's order, which is the mart's key order,
+    as in the CSV files. Each table and column gets its dbt description (`descriptions`,
+    see data_dictionary) as a DuckDB comment, shown by `duckdb_tables()`,
+    `duckdb_columns()` and BI tools' schema browsers. `main.export_manifest` lists every
+    mart's row count, as-of instant and the time the file was built.
 
-    Rows never pass through Python: the new file ATTACHes the warehouse read-only and
-    copies each mart with `create table ... as select` inside DuckDB.
+    Raises duckdb.Error (the previous file left as it was) when a Parquet file is missing
+    or unreadable.
     """
-    keys = keys or {}
     descriptions = descriptions or {}
     export_dir.mkdir(parents=True, exist_ok=True)
     final = export_dir / BI_DATABASE
@@ -61,29 +61,31 @@ def write_bi_database(
             str(temporary), config={"storage_compatibility_version": BI_STORAGE_VERSION}
         )
         try:
-            connection.execute(f"attach {_sql_string(str(warehouse))} as warehouse (read_only)")
             connection.execute(f"create schema {MARTS_SCHEMA}")
-            for mart in marts:
-                names = [name for name, _ in mart_columns(connection, mart, "warehouse")]
-                order = order_by_key(names, keys.get(mart, ()))
+            for entry in entries:
+                mart = str(entry["mart"])
+                columns = [(str(c["name"]), str(c["type"])) for c in entry["columns"]]
+                casts = ", ".join(
+                    f"cast({_identifier(name)} as {data_type}) as {_identifier(name)}"
+                    for name, data_type in columns
+                )
+                parquet = export_dir / str(entry["files"]["parquet"])
                 connection.execute(
                     f"create table {MARTS_SCHEMA}.{_identifier(mart)} as "
-                    f"select * from warehouse.{MARTS_SCHEMA}.{_identifier(mart)} {order}"
+                    + in_file_order(parquet, casts)
                 )
                 if mart in descriptions:
+                    names = [name for name, _ in columns]
                     for statement in comment_statements(descriptions[mart], names):
                         connection.execute(statement)
             connection.execute(
                 "create table main.export_manifest (mart varchar, row_count bigint, "
                 "as_of timestamp, built_at timestamp)"
             )
-            for mart in marts:
-                connection.execute(
-                    f"insert into main.export_manifest select ?, count(*), "
-                    f'cast(? as timestamp), ? from {MARTS_SCHEMA}."{mart}"',
-                    [mart, as_of, built_at],
-                )
-            connection.execute("detach warehouse")
+            connection.executemany(
+                "insert into main.export_manifest values (?, ?, cast(? as timestamp), ?)",
+                [[entry["mart"], entry["row_count"], as_of, built_at] for entry in entries],
+            )
             connection.execute("checkpoint")
         finally:
             connection.close()

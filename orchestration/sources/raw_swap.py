@@ -13,15 +13,18 @@ schema would, as ALTER cannot change a table's schema). The Dataverse source's d
 links are stored in the same transaction, so raw and its resume points change together.
 
 Staged tables a killed run left behind are dropped by `drop_staged_tables` when the next
-extract starts; a failed extract drops its own.
+extract starts; a failed extract drops its own. The landing fingerprints of the tables
+swapped are stored in the same transaction (landing_fingerprint.py), so a table is
+skipped as unchanged only after a load of it committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import duckdb
 
+from orchestration.sources.landing_fingerprint import record_fingerprints
 from orchestration.sources.raw_sql import RAW_SCHEMA, quote_identifier, quote_literal
 from orchestration.sources.state import PendingLinks, apply_pending_links
 
@@ -61,10 +64,13 @@ def swap_staged_tables(
     connection: duckdb.DuckDBPyConnection,
     tables: Sequence[str],
     pending_links: Iterable[PendingLinks] = (),
+    fingerprints: Mapping[str, str | None] | None = None,
 ) -> None:
     """Replace `raw.<table>` by `raw.<table>__next` for every table, in one transaction.
 
-    Also stores `pending_links` in that transaction. Raises ValueError (nothing changed)
+    Also stores `pending_links` in that transaction, and each table's landing fingerprint
+    (`fingerprints`, None to forget one; see landing_fingerprint.py), so a table is
+    known unchanged only once its load has committed. Raises ValueError (nothing changed)
     when a staged table is missing, and lets any DuckDB error roll the whole swap back.
     Must be called outside an open transaction on `connection`.
     """
@@ -91,6 +97,7 @@ def swap_staged_tables(
             )
         for links in pending_links:
             apply_pending_links(connection, links)
+        record_fingerprints(connection, fingerprints or {})
         connection.execute("commit")
     except BaseException:
         try:
