@@ -7,7 +7,8 @@ one outcome for raw: every selected table is loaded and validated into
 `raw.<table>__next`, and only when all of them loaded are they swapped in, in one
 transaction (`orchestration.sources.raw_swap`). A bad value in one table leaves every raw
 table of the run as it was. Reading a source, validating and the swap live in
-`orchestration.sources` (testable without Dagster). The step opens the warehouse per
+`orchestration.sources` (testable without Dagster); staging a run's tables, with the
+privacy filter and the all-or-none clean-up, in extract_staging.py. The step opens the warehouse per
 table and closes it each time, in the warehouse pool, because DuckDB allows one writing
 process. When RA_RAW_PARQUET_DIR is set, each swapped table is then mirrored as Parquet
 there (`orchestration.sources.raw_parquet`), the input of the dbt `spark` target.
@@ -20,15 +21,17 @@ No `from __future__ import annotations` here: Dagster reads the asset function's
 annotations (context, resources) at definition time.
 """
 
-from dataclasses import dataclass, field
-
 import dagster as dg
 
 from orchestration.contract import TABLES, TableContract
+from orchestration.defs.extract_staging import (
+    Extracted,
+    filter_staged_tables,
+    stage_changed,
+)
 from orchestration.defs.extract_unchanged import (
     kept_rows,
     landing_fingerprints,
-    must_load_all,
     run_privacy_policy,
     unchanged_tables,
     unmirrored,
@@ -39,19 +42,11 @@ from orchestration.defs.resources import (
     open_warehouse,
     run_settings_resource,
 )
-from orchestration.privacy.incremental import incremental_tables, reset_when_people_change
-from orchestration.privacy.policy import PrivacyPolicy
-from orchestration.privacy.raw_filter import FilterResult, apply_privacy_filter, raw_relations
+from orchestration.privacy.raw_filter import FilterResult
 from orchestration.settings import Settings
-from orchestration.sources import dataverse
-from orchestration.sources.files import find_landing_files
-from orchestration.sources.landing import load_landing_files
-from orchestration.sources.raw_load_errors import LandingDataError
-from orchestration.sources.raw_loader import RAW_SCHEMA, LoadResult
+from orchestration.sources.raw_loader import RAW_SCHEMA
 from orchestration.sources.raw_parquet import raw_parquet_path, write_raw_parquet
-from orchestration.sources.raw_swap import drop_staged_tables, staged_name, swap_staged_tables
-from orchestration.sources.state import PendingLinks
-from orchestration.sources.synapse_link import load_synapse_link_table
+from orchestration.sources.raw_swap import drop_staged_tables, swap_staged_tables
 
 _COLUMN_TYPES = {
     "varchar": "VARCHAR",
@@ -88,84 +83,6 @@ def _column_schema(contract: TableContract) -> dg.TableSchema:
     )
 
 
-@dataclass(frozen=True)
-class Extracted:
-    """One table's load, in the words of its source, for the log and run metadata."""
-
-    result: LoadResult
-    source_format: str
-    read_from: str
-    metadata: dict[str, object] = field(default_factory=dict)
-    pending_links: PendingLinks | None = None  # Dataverse: resume points stored by the swap
-
-
-def extract_from_files(settings: Settings, contract: TableContract, log, into: str) -> Extracted:
-    files = find_landing_files(settings.landing_dir, contract.name)
-    with open_warehouse(settings) as connection:
-        result = load_landing_files(
-            connection,
-            contract,
-            files,
-            encoding=settings.landing_encoding,
-            allow_empty=settings.allows_empty(contract.name),
-            into=into,
-        )
-    return Extracted(result, files.format, f"{len(files.paths)} {files.format} file(s)")
-
-
-def extract_from_synapse_link(
-    settings: Settings, contract: TableContract, log, into: str
-) -> Extracted:
-    with open_warehouse(settings) as connection:
-        loaded = load_synapse_link_table(
-            connection,
-            contract,
-            settings.landing_dir,
-            allow_empty=settings.allows_empty(contract.name),
-            into=into,
-        )
-    return Extracted(
-        loaded.load,
-        "synapse_link",
-        f"{len(loaded.files)} Synapse Link partition(s)",
-        {
-            "records_read": loaded.records,
-            "versions_superseded": loaded.versions_superseded,
-            "rows_deleted": loaded.rows_deleted,
-            "records_with_extra_fields": loaded.records_with_extra_fields,
-        },
-    )
-
-
-def extract_from_dataverse(
-    settings: Settings, contract: TableContract, log, into: str
-) -> Extracted:
-    with dataverse.DataverseClient.from_settings(settings, log=log) as client:
-        extract = dataverse.extract_table(
-            lambda: open_warehouse(settings),
-            contract,
-            client,
-            log=log,
-            allow_empty=settings.allows_empty(contract.name),
-            into=into,
-        )
-    details = {
-        "extract_mode": extract.mode,
-        "rows_changed": extract.rows_changed,
-        "rows_deleted": extract.rows_deleted,
-        "activities_rechecked": extract.activities_rechecked,
-        "pages": extract.pages,
-        "requests": extract.requests,
-    }
-    return Extracted(
-        extract.load,
-        "dataverse",
-        f"a Dataverse {extract.mode} read ({extract.requests} request(s))",
-        {name: value for name, value in details.items() if value is not None},
-        extract.pending_links,
-    )
-
-
 def mirror_raw_parquet(settings: Settings, tables: list[str], log) -> dict[str, dict]:
     """Write `raw.<table>` as Parquet when RA_RAW_PARQUET_DIR is set; metadata per table."""
     if settings.raw_parquet_dir is None:
@@ -182,13 +99,6 @@ def mirror_raw_parquet(settings: Settings, tables: list[str], log) -> dict[str, 
             "raw_parquet_rows": rows[table],
         }
     return mirrored
-
-
-EXTRACTORS = {
-    "files": extract_from_files,
-    "synapse_link": extract_from_synapse_link,
-    "dataverse": extract_from_dataverse,
-}
 
 
 def raw_asset_spec(contract: TableContract) -> dg.AssetSpec:
@@ -210,133 +120,6 @@ def raw_asset_spec(contract: TableContract) -> dg.AssetSpec:
             "primary_key": contract.primary_key,
         },
     )
-
-
-def _failure(error: LandingDataError, others: list[LandingDataError]) -> dg.Failure:
-    """Bad input does not heal on retry: fail with the operator's message(s)."""
-    description = str(error)
-    if others:
-        description += "\n" + "\n".join(f"also: {other}" for other in others)
-    description += "\nNo raw table of this run was replaced (all or none)."
-    return dg.Failure(
-        description=description,
-        metadata={
-            key: value
-            for key, value in {
-                "table": error.table,
-                "file": error.file,
-                "column": error.column,
-                "row": error.row,
-                "value": error.value,
-                "tables_failed": ", ".join(e.table or "?" for e in [error, *others]),
-            }.items()
-            if value is not None
-        },
-        allow_retries=False,
-    )
-
-
-def stage_tables(settings: Settings, contracts: list[TableContract], log) -> dict[str, Extracted]:
-    """Load every table into `raw.<table>__next`; raise for the bad ones, nothing swapped.
-
-    Every table is tried, so one run reports every table with bad input. A Dataverse
-    error (network, HTTP) stops at once. On any failure the staged tables are dropped.
-    """
-    staged: dict[str, Extracted] = {}
-    bad: list[LandingDataError] = []
-    try:
-        for contract in contracts:
-            try:
-                staged[contract.name] = EXTRACTORS[settings.source](
-                    settings, contract, log, staged_name(contract.name)
-                )
-            except LandingDataError as error:
-                log.error(str(error))
-                bad.append(error)
-    except BaseException:
-        _drop_staged(settings, [contract.name for contract in contracts])
-        raise
-    if bad:
-        _drop_staged(settings, [contract.name for contract in contracts])
-        raise _failure(bad[0], bad[1:])
-    return staged
-
-
-def filter_staged_tables(
-    settings: Settings, policy: PrivacyPolicy, tables: list[str], log
-) -> FilterResult:
-    """Apply the run's privacy policy (docs/privacy.md) to its staged tables.
-
-    Opt-outs, exclusions, the erasure register and retention act before the swap, so raw
-    never holds what they remove; a failure drops the staged tables (raw unchanged). When
-    the people listed or erased changed, the incremental models are dropped so dbt
-    rebuilds them in full (privacy/incremental.py).
-    """
-    try:
-        with open_warehouse(settings) as connection:
-            read = raw_relations(connection, {table: staged_name(table) for table in tables})
-            result = apply_privacy_filter(
-                connection, policy, read, {table: read[table] for table in tables}
-            )
-            dropped = reset_when_people_change(connection, policy, incremental_tables())
-        if dropped:
-            log.info(
-                "privacy: the people kept out changed, so the incremental models are built in "
-                f"full this run ({', '.join(dropped)} dropped)"
-            )
-        return result
-    except BaseException:
-        _drop_staged(settings, tables)
-        raise
-
-
-def _drop_staged(settings: Settings, tables: list[str]) -> None:
-    with open_warehouse(settings) as connection:
-        drop_staged_tables(connection, tables)
-
-
-def _stage(settings: Settings, contracts: list[TableContract], log) -> dict[str, Extracted]:
-    """`stage_tables`, with a Dataverse error turned into a Dagster failure."""
-    try:
-        return stage_tables(settings, contracts, log)
-    except dataverse.DataverseError as error:
-        # Redacted at the source: the message holds no secret or token.
-        raise dg.Failure(
-            description=str(error),
-            metadata={
-                **({"table": error.table} if error.table else {}),
-                "source": "dataverse",
-                **({"http_status": error.status} if error.status else {}),
-            },
-            allow_retries=error.retryable,
-        ) from error
-
-
-def stage_changed(
-    settings: Settings,
-    policy: PrivacyPolicy,
-    selected: list[TableContract],
-    unchanged: list[str],
-    log,
-) -> tuple[dict[str, Extracted], list[str]]:
-    """Stage the selected tables not in `unchanged`; return (staged, tables still skipped).
-
-    When the privacy filter then reads across tables (`must_load_all`), the unchanged
-    tables are staged too and none is skipped. Any failure drops every staged table.
-    """
-    staged = _stage(settings, [c for c in selected if c.name not in unchanged], log)
-    try:
-        if not unchanged or not must_load_all(settings, policy, list(staged)):
-            return staged, unchanged
-        log.info(
-            "privacy: the filter reads across tables (someone listed or erased, retention, "
-            f"or an opt-out column), so the unchanged tables are loaded too: {', '.join(unchanged)}"
-        )
-        staged |= _stage(settings, [c for c in selected if c.name in unchanged], log)
-    except BaseException:
-        _drop_staged(settings, [contract.name for contract in selected])
-        raise
-    return staged, []
 
 
 def build_extract_assets(

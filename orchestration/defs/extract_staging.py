@@ -1,0 +1,239 @@
+"""Staging the raw tables of one extract: each source's loader into `raw.<table>__next`,
+the privacy filter on what was staged, and the all-or-none clean-up on failure.
+
+extract.py swaps the staged tables into raw in one transaction and reports them to
+Dagster; this module only stages (testable through the extract asset). Bad input fails
+with every bad table's error (table, file, column, row); a Dataverse error stops at once.
+"""
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from orchestration.contract import TableContract
+from orchestration.defs.extract_unchanged import must_load_all
+from orchestration.defs.resources import open_warehouse
+from orchestration.privacy.incremental import incremental_tables, reset_when_people_change
+from orchestration.privacy.policy import PrivacyPolicy
+from orchestration.privacy.raw_filter import FilterResult, apply_privacy_filter, raw_relations
+from orchestration.settings import Settings
+from orchestration.sources import dataverse
+from orchestration.sources.files import find_landing_files
+from orchestration.sources.landing import load_landing_files
+from orchestration.sources.raw_load_errors import LandingDataError
+from orchestration.sources.raw_loader import LoadResult
+from orchestration.sources.raw_swap import drop_staged_tables, staged_name
+from orchestration.sources.state import PendingLinks
+from orchestration.sources.synapse_link import load_synapse_link_table
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """One table's load, in the words of its source, for the log and run metadata."""
+
+    result: LoadResult
+    source_format: str
+    read_from: str
+    metadata: dict[str, object] = field(default_factory=dict)
+    pending_links: PendingLinks | None = None  # Dataverse: resume points stored by the swap
+
+
+def extract_from_files(settings: Settings, contract: TableContract, log, into: str) -> Extracted:
+    files = find_landing_files(settings.landing_dir, contract.name)
+    with open_warehouse(settings) as connection:
+        result = load_landing_files(
+            connection,
+            contract,
+            files,
+            encoding=settings.landing_encoding,
+            allow_empty=settings.allows_empty(contract.name),
+            into=into,
+        )
+    return Extracted(result, files.format, f"{len(files.paths)} {files.format} file(s)")
+
+
+def extract_from_synapse_link(
+    settings: Settings, contract: TableContract, log, into: str
+) -> Extracted:
+    with open_warehouse(settings) as connection:
+        loaded = load_synapse_link_table(
+            connection,
+            contract,
+            settings.landing_dir,
+            allow_empty=settings.allows_empty(contract.name),
+            into=into,
+        )
+    return Extracted(
+        loaded.load,
+        "synapse_link",
+        f"{len(loaded.files)} Synapse Link partition(s)",
+        {
+            "records_read": loaded.records,
+            "versions_superseded": loaded.versions_superseded,
+            "rows_deleted": loaded.rows_deleted,
+            "records_with_extra_fields": loaded.records_with_extra_fields,
+        },
+    )
+
+
+def extract_from_dataverse(
+    settings: Settings, contract: TableContract, log, into: str
+) -> Extracted:
+    with dataverse.DataverseClient.from_settings(settings, log=log) as client:
+        extract = dataverse.extract_table(
+            lambda: open_warehouse(settings),
+            contract,
+            client,
+            log=log,
+            allow_empty=settings.allows_empty(contract.name),
+            into=into,
+        )
+    details = {
+        "extract_mode": extract.mode,
+        "rows_changed": extract.rows_changed,
+        "rows_deleted": extract.rows_deleted,
+        "activities_rechecked": extract.activities_rechecked,
+        "pages": extract.pages,
+        "requests": extract.requests,
+    }
+    return Extracted(
+        extract.load,
+        "dataverse",
+        f"a Dataverse {extract.mode} read ({extract.requests} request(s))",
+        {name: value for name, value in details.items() if value is not None},
+        extract.pending_links,
+    )
+
+
+EXTRACTORS = {
+    "files": extract_from_files,
+    "synapse_link": extract_from_synapse_link,
+    "dataverse": extract_from_dataverse,
+}
+
+
+def _failure(error: LandingDataError, others: list[LandingDataError]) -> dg.Failure:
+    """Bad input does not heal on retry: fail with the operator's message(s)."""
+    description = str(error)
+    if others:
+        description += "\n" + "\n".join(f"also: {other}" for other in others)
+    description += "\nNo raw table of this run was replaced (all or none)."
+    return dg.Failure(
+        description=description,
+        metadata={
+            key: value
+            for key, value in {
+                "table": error.table,
+                "file": error.file,
+                "column": error.column,
+                "row": error.row,
+                "value": error.value,
+                "tables_failed": ", ".join(e.table or "?" for e in [error, *others]),
+            }.items()
+            if value is not None
+        },
+        allow_retries=False,
+    )
+
+
+def stage_tables(settings: Settings, contracts: list[TableContract], log) -> dict[str, Extracted]:
+    """Load every table into `raw.<table>__next`; raise for the bad ones, nothing swapped.
+
+    Every table is tried, so one run reports every table with bad input. A Dataverse
+    error (network, HTTP) stops at once. On any failure the staged tables are dropped.
+    """
+    staged: dict[str, Extracted] = {}
+    bad: list[LandingDataError] = []
+    try:
+        for contract in contracts:
+            try:
+                staged[contract.name] = EXTRACTORS[settings.source](
+                    settings, contract, log, staged_name(contract.name)
+                )
+            except LandingDataError as error:
+                log.error(str(error))
+                bad.append(error)
+    except BaseException:
+        _drop_staged(settings, [contract.name for contract in contracts])
+        raise
+    if bad:
+        _drop_staged(settings, [contract.name for contract in contracts])
+        raise _failure(bad[0], bad[1:])
+    return staged
+
+
+def filter_staged_tables(
+    settings: Settings, policy: PrivacyPolicy, tables: list[str], log
+) -> FilterResult:
+    """Apply the run's privacy policy (docs/privacy.md) to its staged tables.
+
+    Opt-outs, exclusions, the erasure register and retention act before the swap, so raw
+    never holds what they remove; a failure drops the staged tables (raw unchanged). When
+    the people listed or erased changed, the incremental models are dropped so dbt
+    rebuilds them in full (privacy/incremental.py).
+    """
+    try:
+        with open_warehouse(settings) as connection:
+            read = raw_relations(connection, {table: staged_name(table) for table in tables})
+            result = apply_privacy_filter(
+                connection, policy, read, {table: read[table] for table in tables}
+            )
+            dropped = reset_when_people_change(connection, policy, incremental_tables())
+        if dropped:
+            log.info(
+                "privacy: the people kept out changed, so the incremental models are built in "
+                f"full this run ({', '.join(dropped)} dropped)"
+            )
+        return result
+    except BaseException:
+        _drop_staged(settings, tables)
+        raise
+
+
+def _drop_staged(settings: Settings, tables: list[str]) -> None:
+    with open_warehouse(settings) as connection:
+        drop_staged_tables(connection, tables)
+
+
+def _stage(settings: Settings, contracts: list[TableContract], log) -> dict[str, Extracted]:
+    """`stage_tables`, with a Dataverse error turned into a Dagster failure."""
+    try:
+        return stage_tables(settings, contracts, log)
+    except dataverse.DataverseError as error:
+        # Redacted at the source: the message holds no secret or token.
+        raise dg.Failure(
+            description=str(error),
+            metadata={
+                **({"table": error.table} if error.table else {}),
+                "source": "dataverse",
+                **({"http_status": error.status} if error.status else {}),
+            },
+            allow_retries=error.retryable,
+        ) from error
+
+
+def stage_changed(
+    settings: Settings,
+    policy: PrivacyPolicy,
+    selected: list[TableContract],
+    unchanged: list[str],
+    log,
+) -> tuple[dict[str, Extracted], list[str]]:
+    """Stage the selected tables not in `unchanged`; return (staged, tables still skipped).
+
+    When the privacy filter then reads across tables (`must_load_all`), the unchanged
+    tables are staged too and none is skipped. Any failure drops every staged table.
+    """
+    staged = _stage(settings, [c for c in selected if c.name not in unchanged], log)
+    try:
+        if not unchanged or not must_load_all(settings, policy, list(staged)):
+            return staged, unchanged
+        log.info(
+            "privacy: the filter reads across tables (someone listed or erased, retention, "
+            f"or an opt-out column), so the unchanged tables are loaded too: {', '.join(unchanged)}"
+        )
+        staged |= _stage(settings, [c for c in selected if c.name in unchanged], log)
+    except BaseException:
+        _drop_staged(settings, [contract.name for contract in selected])
+        raise
+    return staged, []
