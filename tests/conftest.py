@@ -141,11 +141,14 @@ def iter_marts(connection) -> Iterator[str]:
 
 
 def record_links(connection) -> dict[tuple[str, str], set[str]]:
-    """{(record_type, record_id): {activity_id, ...}} from int_activities_linked_to_records."""
+    """{(record_type, record_id): {activity_id, ...}} from int_activities_linked_to_records
+    (which keeps the activity's integer key only: the id comes from int_activities_unioned)."""
     links: dict[tuple[str, str], set[str]] = {}
     for record_type, record_id, activity_id in connection.execute(
-        "select record_type, record_id, activity_id "
-        "from intermediate.int_activities_linked_to_records"
+        "select links.record_type, links.record_id, activities.activity_id "
+        "from intermediate.int_activities_linked_to_records as links "
+        "inner join intermediate.int_activities_unioned as activities "
+        "on links.activity_key = activities.activity_key"
     ).fetchall():
         links.setdefault((record_type, record_id), set()).add(activity_id)
     return links

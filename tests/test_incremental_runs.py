@@ -333,8 +333,10 @@ def _links_changed_per_record_type(before: Path, after: Path) -> dict[str, int]:
         connection.execute(f"attach '{before}' as before (read_only)")
         connection.execute(f"attach '{after}' as after (read_only)")
         links = (
-            "select record_type, record_id, activity_id, link_reason "
-            "from {}.intermediate.int_activities_linked_to_records"
+            "select links.record_type, links.record_id, activities.activity_id, "
+            "links.link_reason from {0}.intermediate.int_activities_linked_to_records as links "
+            "inner join {0}.intermediate.int_activities_unioned as activities "
+            "on links.activity_key = activities.activity_key"
         )
         return dict(
             connection.execute(

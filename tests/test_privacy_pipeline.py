@@ -240,8 +240,12 @@ def test_counts_of_the_records_they_belonged_to(privacy_build):
             "and record_id = 'o1'"
         ).fetchall()
         lead_links = connection.execute(
-            "select activity_id from intermediate.int_activities_linked_to_records "
-            "where record_type = 'lead' and record_id = 'l1' order by activity_id"
+            "select activities.activity_id "
+            "from intermediate.int_activities_linked_to_records as links "
+            "inner join intermediate.int_activities_unioned as activities "
+            "on links.activity_key = activities.activity_key "
+            "where links.record_type = 'lead' and links.record_id = 'l1' "
+            "order by activities.activity_id"
         ).fetchall()
         owners = connection.execute(
             "select record_id, owner_id, owner_name from marts.mart_records "

@@ -18,17 +18,18 @@
 
 
 {#-
-    A condition on `source_alias`: its (activity_id, version, also_equal...) is not in
-    `built` (pass `this`; unit tests replace `this` in the model's context only, not in a
-    macro's).
+    A condition on `source_alias`: its (activity id or key, version, also_equal...) is not
+    in `built` (pass `this`; unit tests replace `this` in the model's context only, not in
+    a macro's). key_column: activity_id, or activity_key where `built` keeps only the key.
 -#}
 {% macro version_not_built(
-    built, source_alias, version_column, built_version_column=none, also_equal=[]
+    built, source_alias, version_column, built_version_column=none, also_equal=[],
+    key_column='activity_id'
 ) -%}
     not exists (
         select 1
         from {{ built }} as already_built
-        where already_built.activity_id = {{ source_alias }}.activity_id
+        where already_built.{{ key_column }} = {{ source_alias }}.{{ key_column }}
             and already_built.{{ built_version_column or version_column }}
                 is not distinct from {{ source_alias }}.{{ version_column }}
             {%- for column in also_equal %}

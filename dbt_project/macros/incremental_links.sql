@@ -20,7 +20,7 @@
     where not exists (
             select 1
             from {{ ref('int_activities_unioned') }} as current_activities
-            where current_activities.activity_id = built.activity_id
+            where current_activities.activity_key = built.activity_key
                 and current_activities.modified_at is not distinct from built.activity_modified_at
         )
         or not exists (
@@ -31,8 +31,8 @@
                 and current_records.linking_fingerprint = built.record_fingerprint
         )
         {%- if var('exchange_source', false) %}
-        or built.activity_id in (
-            select exchange_parties.activity_id
+        or built.activity_key in (
+            select {{ activity_key('exchange_parties.activity_id') }}
             from {{ ref('int_exchange_parties_resolved') }} as exchange_parties
         )
         {%- endif %}

@@ -17,7 +17,7 @@ joined as (
         coalesce(participants.has_customer_participant, false) as has_customer_participant
     from activities
     left join participants
-        on activities.activity_id = participants.activity_id
+        on activities.activity_key = participants.activity_key
 ),
 
 as_of_status as (
@@ -91,6 +91,7 @@ time_spent as (
 final as (
     select
         activity_id,
+        activity_key,
         activity_type,
         subject,
         owner_id,

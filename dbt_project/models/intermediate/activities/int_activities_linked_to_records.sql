@@ -3,10 +3,11 @@
 -- 2. an account rolls up activities regarding its contacts, opportunities and leads;
 -- 3. a customer person of interest takes part in a qualifying role; for opportunities
 --    and leads a team person of interest must take part in a qualifying role too.
--- Records and people get integer keys (internal to this model), so the person joins and
--- the one deduplication, the final group by, carry one GUID (the activity's) instead of
--- three. Activities keep their id: numbering them costs a sort and a join of every party,
--- more than it saves (measured at 1M and 10M activities).
+-- Records and people get integer keys (internal to this model), and activities come with
+-- theirs (activity_key, a hash of the id: macros/activity_keys.sql), so the joins and the
+-- one deduplication, the final group by, compare integers only. Numbering the activities
+-- here instead cost a sort and a join of every party, more than it saved (measured at 1M
+-- and 10M activities); the hash needs neither.
 -- Incremental (macros/incremental_links.sql): a link depends only on the activity's
 -- version and the record's linking fingerprint, kept on each row. The pre-hook deletes
 -- the rows of changed or deleted activities and records; a run then builds all links of
@@ -41,9 +42,9 @@ people_of_interest as (
 -- Activities whose current version has no link row: new, updated or late ones (and
 -- those that link to nothing, which are looked at again each run).
 changed_activities as (
-    select activities.activity_id
+    select activities.activity_key
     from {{ ref('int_activities_unioned') }} as activities
-    where {{ version_not_built(this, 'activities', 'modified_at', 'activity_modified_at') }}
+    where {{ version_not_built(this, 'activities', 'modified_at', 'activity_modified_at', key_column='activity_key') }}
 ),
 
 -- Records whose current fingerprint has no link row: new or changed ones (and those
@@ -75,9 +76,9 @@ changed_customer_people as (
 -- Activities whose participant links are built again: changed ones and those in which
 -- a customer person of interest of a changed record takes part.
 relinked_activities as (
-    select activity_id from changed_activities
+    select activity_key from changed_activities
     union
-    select customer_parties.activity_id
+    select customer_parties.activity_key
     from {{ ref('int_activity_parties_sided') }} as customer_parties
     where customer_parties.links_to_records
         and customer_parties.side = 'customer'
@@ -122,7 +123,7 @@ keyed_people_of_interest as (
 -- parties of the relinked activities only.
 linking_parties as (
     select
-        parties.activity_id,
+        parties.activity_key,
         parties.activity_modified_at,
         keyed_people.person_key,
         parties.side
@@ -132,13 +133,13 @@ linking_parties as (
     where parties.links_to_records
         and parties.party_id is not null
         {%- if is_incremental() %}
-        and parties.activity_id in (select activity_id from relinked_activities)
+        and parties.activity_key in (select activity_key from relinked_activities)
         {%- endif %}
 ),
 
 regarded_records as (
     select
-        activities.activity_id,
+        activities.activity_key,
         activities.modified_at as activity_modified_at,
         keyed_records.record_key,
         keyed_records.record_type,
@@ -150,14 +151,14 @@ regarded_records as (
 ),
 
 regarding_links as (
-    select record_key, activity_id, activity_modified_at, 1 as link_priority
+    select record_key, activity_key, activity_modified_at, 1 as link_priority
     from regarded_records
 ),
 
 account_rollup_links as (
     select
         parent_accounts.record_key,
-        regarded_records.activity_id,
+        regarded_records.activity_key,
         regarded_records.activity_modified_at,
         2 as link_priority
     from regarded_records
@@ -172,7 +173,7 @@ account_rollup_links as (
 direct_person_links as (
     select
         customer_people.record_key,
-        linking_parties.activity_id,
+        linking_parties.activity_key,
         linking_parties.activity_modified_at,
         3 as link_priority
     from linking_parties
@@ -188,7 +189,7 @@ direct_person_links as (
 team_confirmed_links as (
     select
         customer_people.record_key,
-        customer_parties.activity_id,
+        customer_parties.activity_key,
         customer_parties.activity_modified_at,
         3 as link_priority
     from linking_parties as customer_parties
@@ -197,7 +198,7 @@ team_confirmed_links as (
         and customer_people.side = 'customer'
         and customer_people.record_type in ('opportunity', 'lead')
     inner join linking_parties as team_parties
-        on customer_parties.activity_id = team_parties.activity_id
+        on customer_parties.activity_key = team_parties.activity_key
         and team_parties.side = 'team'
     inner join keyed_people_of_interest as team_people
         on customer_people.record_key = team_people.record_key
@@ -219,24 +220,24 @@ all_links as (
 keyed_links as (
     select
         record_key,
-        activity_id,
+        activity_key,
         -- One version per activity (both inputs are built from the same activities).
         max(activity_modified_at) as activity_modified_at,
         min(link_priority) as link_priority
     from all_links
     {%- if is_incremental() %}
     -- Only links of changed activities or records: the others are kept in the table.
-    where activity_id in (select activity_id from changed_activities)
+    where activity_key in (select activity_key from changed_activities)
         or record_key in (select record_key from changed_records)
     {%- endif %}
-    group by record_key, activity_id
+    group by record_key, activity_key
 ),
 
 final as (
     select
         record_keys.record_type,
         record_keys.record_id,
-        keyed_links.activity_id,
+        keyed_links.activity_key,
         case keyed_links.link_priority
             when 1 then 'regarding'
             when 2 then 'account_rollup'

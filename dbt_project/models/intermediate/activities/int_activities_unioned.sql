@@ -205,7 +205,11 @@ unioned as (
     select * from exchange_meeting_activities
 )
 
-select * from unioned
+select
+    -- The integer key the activity chain joins on (macros/activity_keys.sql).
+    {{ activity_key('activity_id') }} as activity_key,
+    *
+from unioned
 {% if is_incremental() %}
 -- Every row of an id with a new version, so an id landing twice (an email and a call
 -- with one activityid) is inserted twice and the unique test still stops the run.

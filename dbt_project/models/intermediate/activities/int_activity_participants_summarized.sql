@@ -11,7 +11,7 @@
 
 -- depends_on: {{ ref('int_exchange_parties_resolved') }}
 with activities as (
-    select activity_id, modified_at
+    select activity_id, activity_key, modified_at
     from {{ ref('int_activities_unioned') }} as activities
     {% if is_incremental() %}
     where {{ version_not_built(this, 'activities', 'modified_at') }}
@@ -21,7 +21,7 @@ with activities as (
     -- which builds these models as tables, fails on some plans of this branch in
     -- its unit tests with a task deserialization error).
     union
-    select exchange_activities.activity_id, exchange_activities.modified_at
+    select exchange_activities.activity_id, exchange_activities.activity_key, exchange_activities.modified_at
     from {{ ref('int_activities_unioned') }} as exchange_activities
     where exchange_activities.activity_id in (
         select exchange_parties.activity_id from {{ ref('int_exchange_parties_resolved') }} as exchange_parties
@@ -31,12 +31,14 @@ with activities as (
 ),
 
 parties as (
-    select * from {{ ref('int_activity_parties_sided') }}
+    select activity_key, participation_role, side, counts_for_time_spent, party_id
+    from {{ ref('int_activity_parties_sided') }}
 ),
 
 summarized as (
     select
         activities.activity_id,
+        activities.activity_key,
         activities.modified_at,
         case
             when max(case when parties.participation_role = 'sender' and parties.side = 'team' then 1 else 0 end) = 1
@@ -56,8 +58,8 @@ summarized as (
             as has_customer_participant
     from activities
     left join parties
-        on activities.activity_id = parties.activity_id
-    group by activities.activity_id, activities.modified_at
+        on activities.activity_key = parties.activity_key
+    group by activities.activity_id, activities.activity_key, activities.modified_at
 )
 
 select * from summarized

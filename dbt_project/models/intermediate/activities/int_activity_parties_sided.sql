@@ -61,6 +61,8 @@ sided as (
     select
         parties.activity_party_id,
         parties.activity_id,
+        -- The activity's integer key, from the party's activity id (macros/activity_keys.sql).
+        {{ activity_key('parties.activity_id') }} as activity_key,
         activities.activity_type,
         parties.party_id,
         parties.party_type,

@@ -19,6 +19,7 @@
 with parties as (
     select
         activity_id,
+        activity_key,
         activity_type,
         party_type,
         party_id,
@@ -52,6 +53,8 @@ with parties as (
 people as (
     select
         activity_id,
+        -- The integer key the person marts join on (macros/activity_keys.sql).
+        activity_key,
         activity_type,
         party_type,
         party_id,
@@ -60,7 +63,7 @@ people as (
         -- The activity version these rows were built from (incremental bookkeeping).
         activity_modified_at
     from parties
-    group by activity_id, activity_type, party_type, party_id, side, activity_modified_at
+    group by activity_id, activity_key, activity_type, party_type, party_id, side, activity_modified_at
 )
 
 select * from people

@@ -11,6 +11,7 @@
 with emails as (
     select
         activity_id,
+        activity_key,
         initiated_by,
         activity_at,
         message_id,
@@ -107,6 +108,7 @@ parents as (
 answers as (
     select
         parents.parent_activity_id as original_activity_id,
+        originals.activity_key as original_activity_key,
         originals.initiated_by as original_initiated_by,
         originals.activity_at as original_at,
         parents.reply_activity_id as answer_activity_id,
@@ -139,6 +141,8 @@ answers_ranked as (
 final as (
     select
         original_activity_id,
+        -- The original's integer key, which the as-of models join on.
+        original_activity_key,
         original_initiated_by,
         original_at,
         answer_activity_id,

@@ -10,7 +10,7 @@ activities as (
 ),
 
 answered_originals as (
-    select original_activity_id from {{ ref('int_email_replies_matched') }}
+    select original_activity_key from {{ ref('int_email_replies_matched') }}
 ),
 
 joined as (
@@ -19,6 +19,7 @@ joined as (
         links.record_id,
         links.link_reason,
         activities.activity_id,
+        activities.activity_key,
         activities.activity_type,
         activities.activity_status,
         activities.initiated_by,
@@ -33,12 +34,12 @@ joined as (
         activities.reply_count,
         activities.links_clicked_count,
         activities.attachment_open_count,
-        answered_originals.original_activity_id is not null as has_threaded_answer
+        answered_originals.original_activity_key is not null as has_threaded_answer
     from links
     inner join activities
-        on links.activity_id = activities.activity_id
+        on links.activity_key = activities.activity_key
     left join answered_originals
-        on activities.activity_id = answered_originals.original_activity_id
+        on activities.activity_key = answered_originals.original_activity_key
 )
 
 select * from joined

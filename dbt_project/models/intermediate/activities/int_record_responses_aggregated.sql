@@ -2,7 +2,7 @@
 -- to the record, how many the other side answered and how fast. An email counts for every
 -- record it is linked to.
 with record_emails as (
-    select record_type, record_id, activity_id, initiated_by
+    select record_type, record_id, activity_key, initiated_by
     from {{ ref('int_record_activities_joined') }}
     where activity_status = 'completed'
         and activity_type = 'email'
@@ -10,7 +10,7 @@ with record_emails as (
 ),
 
 answers as (
-    select original_activity_id, response_time_hours, response_time_seconds
+    select original_activity_key, response_time_hours, response_time_seconds
     from {{ ref('int_email_replies_matched') }}
 ),
 
@@ -19,12 +19,12 @@ emails_with_answers as (
         record_emails.record_type,
         record_emails.record_id,
         record_emails.initiated_by,
-        answers.original_activity_id is not null as is_answered,
+        answers.original_activity_key is not null as is_answered,
         answers.response_time_hours,
         answers.response_time_seconds
     from record_emails
     left join answers
-        on record_emails.activity_id = answers.original_activity_id
+        on record_emails.activity_key = answers.original_activity_key
 ),
 
 aggregated as (

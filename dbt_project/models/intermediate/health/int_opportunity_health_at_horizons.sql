@@ -61,7 +61,7 @@ scoring_points as (
 completed as (
     select
         record_activities.record_id as opportunity_id,
-        record_activities.activity_id,
+        record_activities.activity_key,
         record_activities.activity_type,
         record_activities.initiated_by,
         {{ day_number('record_activities.activity_date') }} as day_number,
@@ -80,7 +80,7 @@ customer_answers as (
         {{ day_number('cast(replies.answered_at as date)') }} as day_number
     from completed
     inner join {{ ref('int_email_replies_matched') }} as replies
-        on completed.activity_id = replies.original_activity_id
+        on completed.activity_key = replies.original_activity_key
     where replies.answered_by = 'customer'
 ),
 
@@ -112,7 +112,7 @@ participation_days as (
     inner join {{ ref('int_activity_parties_sided') }} as parties
         on people_of_interest.person_id = parties.party_id
     inner join completed
-        on parties.activity_id = completed.activity_id
+        on parties.activity_key = completed.activity_key
         and people_of_interest.opportunity_id = completed.opportunity_id
     where parties.links_to_records
         and parties.side = 'customer'
@@ -135,7 +135,7 @@ activity_sums as (
     select
         scoring_points.opportunity_id,
         scoring_points.horizon_days,
-        count(completed.activity_id) as activities_to_date,
+        count(completed.activity_key) as activities_to_date,
         max(completed.day_number) as last_activity_day_number,
         sum(case when {{ in_window }} then completed.weight_millionths else 0 end)
             as window_weighted_millionths,
@@ -194,7 +194,7 @@ sentiment_sums as (
         and completed.day_number <= scoring_points.score_day_number
         and {{ in_window }}
     inner join {{ ref('stg_dataverse__email_sentiments') }} as sentiments
-        on completed.activity_id = sentiments.activity_id
+        on completed.activity_key = sentiments.activity_key
     where completed.activity_type = 'email'
         and completed.initiated_by = 'customer'
     group by scoring_points.opportunity_id, scoring_points.horizon_days

@@ -50,7 +50,7 @@ score_states as (
 completed as (
     select
         applicable_records.record_key,
-        record_activities.activity_id,
+        record_activities.activity_key,
         record_activities.activity_type,
         record_activities.initiated_by,
         {{ day_number('record_activities.activity_date') }} as day_number,
@@ -97,7 +97,7 @@ participation_days as (
     inner join {{ ref('int_activity_parties_sided') }} as parties
         on people_of_interest.person_id = parties.party_id
     inner join completed
-        on parties.activity_id = completed.activity_id
+        on parties.activity_key = completed.activity_key
         and people_of_interest.record_key = completed.record_key
     where parties.links_to_records
         and parties.side = 'customer'
@@ -122,7 +122,7 @@ customer_answers as (
         {{ day_number('cast(replies.answered_at as date)') }} as day_number
     from completed
     inner join {{ ref('int_email_replies_matched') }} as replies
-        on completed.activity_id = replies.original_activity_id
+        on completed.activity_key = replies.original_activity_key
     where replies.answered_by = 'customer'
 ),
 
@@ -135,7 +135,7 @@ customer_email_sentiments as (
         cast(round(sentiments.compound * 1000000) as {{ dbt.type_bigint() }}) as compound_millionths
     from completed
     inner join {{ ref('stg_dataverse__email_sentiments') }} as sentiments
-        on completed.activity_id = sentiments.activity_id
+        on completed.activity_key = sentiments.activity_key
     where completed.activity_type = 'email'
         and completed.initiated_by = 'customer'
 ),

@@ -4,12 +4,14 @@
 -- account and an opportunity) is one row for that owner, and one row for the unit however
 -- many of the unit's owners it reaches, so team totals never count it twice. Activities
 -- linked to records of two owners count for each of them.
--- One row per (team_type, team_id, activity_id); team_type is owner or business_unit.
+-- One row per (team_type, team_id, activity_key); team_type is owner or business_unit.
+-- Activities are named by their integer key (macros/activity_keys.sql): the distinct
+-- below compares integers, and no later model reads the GUID.
 with record_activities as (
     select
         record_type,
         record_id,
-        activity_id,
+        activity_key,
         activity_type,
         initiated_by,
         activity_at,
@@ -30,7 +32,7 @@ users as (
 ),
 
 answers as (
-    select original_activity_id, response_time_seconds
+    select original_activity_key, response_time_seconds
     from {{ ref('int_email_replies_matched') }}
 ),
 
@@ -38,7 +40,7 @@ activities_with_owners as (
     select
         records.owner_id,
         users.business_unit_id,
-        record_activities.activity_id,
+        record_activities.activity_key,
         record_activities.activity_type,
         record_activities.initiated_by,
         record_activities.activity_at,
@@ -58,7 +60,7 @@ team_activities as (
     select distinct
         'owner' as team_type,
         owner_id as team_id,
-        activity_id,
+        activity_key,
         activity_type,
         initiated_by,
         activity_at,
@@ -69,7 +71,7 @@ team_activities as (
     select distinct
         'business_unit' as team_type,
         business_unit_id as team_id,
-        activity_id,
+        activity_key,
         activity_type,
         initiated_by,
         activity_at,
@@ -83,18 +85,18 @@ final as (
     select
         cast(team_activities.team_type as {{ dbt.type_string() }}) as team_type,
         team_activities.team_id,
-        team_activities.activity_id,
+        team_activities.activity_key,
         team_activities.activity_type,
         team_activities.initiated_by,
         team_activities.activity_at,
         team_activities.team_minutes,
         team_activities.customer_minutes,
         -- The first answer from the other side (int_email_replies_matched); emails only.
-        answers.original_activity_id is not null as is_answered,
+        answers.original_activity_key is not null as is_answered,
         answers.response_time_seconds
     from team_activities
     left join answers
-        on team_activities.activity_id = answers.original_activity_id
+        on team_activities.activity_key = answers.original_activity_key
 )
 
 select * from final

@@ -12,13 +12,13 @@ with activities as (
 -- person and activity, however many qualifying roles they hold on it
 -- (int_activity_people_deduplicated).
 team_parties as (
-    select activity_id, party_id as user_id, is_sender
+    select activity_key, party_id as user_id, is_sender
     from {{ ref('int_activity_people_deduplicated') }}
     where party_type = 'systemuser'
 ),
 
 contact_parties as (
-    select activity_id, party_id as contact_id, is_sender
+    select activity_key, party_id as contact_id, is_sender
     from {{ ref('int_activity_people_deduplicated') }}
     where party_type = 'contact'
 ),
@@ -33,7 +33,7 @@ system_users as (
 
 shared_activities as (
     select
-        activity_id,
+        activity_key,
         activity_type,
         activity_at,
         cast({{ timestamp_diff_seconds('activity_at', as_of_timestamp()) }} as double)
@@ -56,9 +56,9 @@ pair_activities as (
             as decayed_weight
     from shared_activities
     inner join team_parties
-        on shared_activities.activity_id = team_parties.activity_id
+        on shared_activities.activity_key = team_parties.activity_key
     inner join contact_parties
-        on shared_activities.activity_id = contact_parties.activity_id
+        on shared_activities.activity_key = contact_parties.activity_key
 ),
 
 pairs as (

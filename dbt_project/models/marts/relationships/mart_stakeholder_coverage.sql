@@ -61,7 +61,7 @@ stakeholders as (
 
 completed_activities as (
     select
-        activity_id,
+        activity_key,
         activity_at
     from activities
     where activity_status = 'completed'
@@ -72,7 +72,7 @@ completed_activities as (
 -- table is read here and below, each time once: DuckDB would copy a shared CTE of it in
 -- full.
 team_activities as (
-    select distinct activity_id
+    select distinct activity_key
     from {{ ref('int_activity_people_deduplicated') }}
     where side = 'team'
 ),
@@ -85,7 +85,7 @@ stakeholder_contacts as (
 -- contact and activity already (int_activity_people_deduplicated).
 contact_parties as (
     select
-        people.activity_id,
+        people.activity_key,
         people.party_id as contact_id
     from {{ ref('int_activity_people_deduplicated') }} as people
     inner join stakeholder_contacts
@@ -110,9 +110,9 @@ contact_interactions as (
         ) as is_engaged
     from contact_parties
     inner join completed_activities
-        on contact_parties.activity_id = completed_activities.activity_id
+        on contact_parties.activity_key = completed_activities.activity_key
     inner join team_activities
-        on contact_parties.activity_id = team_activities.activity_id
+        on contact_parties.activity_key = team_activities.activity_key
     group by contact_parties.contact_id
 ),
 

@@ -10,7 +10,7 @@ with record_activities as (
 -- One row per person and activity in a qualifying role (a person listed twice, e.g. in
 -- to and cc, is one participant), so the counts below are plain counts.
 parties as (
-    select activity_id, party_id, side, party_type
+    select activity_key, party_id, side, party_type
     from {{ ref('int_activity_people_deduplicated') }}
 ),
 
@@ -32,12 +32,12 @@ participations as (
         parties.side,
         parties.party_id,
         parties.party_type,
-        record_activities.activity_id,
+        record_activities.activity_key,
         record_activities.activity_type,
         record_activities.activity_at
     from record_activities
     inner join parties
-        on record_activities.activity_id = parties.activity_id
+        on record_activities.activity_key = parties.activity_key
 ),
 
 per_person as (

@@ -11,13 +11,13 @@ with activities as (
 -- engine materializes in full (DuckDB copies every row of a CTE used twice). One row per
 -- person and activity in a qualifying role already (int_activity_people_deduplicated).
 team_parties as (
-    select activity_id, party_id as user_id
+    select activity_key, party_id as user_id
     from {{ ref('int_activity_people_deduplicated') }}
     where party_type = 'systemuser'
 ),
 
 people_parties as (
-    select activity_id, party_type as record_type, party_id as record_id
+    select activity_key, party_type as record_type, party_id as record_id
     from {{ ref('int_activity_people_deduplicated') }}
     where party_type in ('contact', 'lead')
 ),
@@ -32,7 +32,7 @@ system_users as (
 
 shared_activities as (
     select
-        activity_id,
+        activity_key,
         activity_type,
         activity_at,
         cast({{ timestamp_diff_seconds('activity_at', as_of_timestamp()) }} as double)
@@ -48,16 +48,16 @@ pair_activities as (
         people_parties.record_type,
         people_parties.record_id,
         team_parties.user_id,
-        shared_activities.activity_id,
+        shared_activities.activity_key,
         shared_activities.activity_type,
         shared_activities.activity_at,
         power(0.5, shared_activities.age_days / {{ var('who_knows_whom_half_life_days') }})
             as decayed_weight
     from shared_activities
     inner join team_parties
-        on shared_activities.activity_id = team_parties.activity_id
+        on shared_activities.activity_key = team_parties.activity_key
     inner join people_parties
-        on shared_activities.activity_id = people_parties.activity_id
+        on shared_activities.activity_key = people_parties.activity_key
 ),
 
 pairs as (

@@ -6,6 +6,8 @@ with source as (
 
 select
     {{ normalize_guid('activityid') }} as activity_id,
+    -- The email's integer key, which the health models join on (macros/activity_keys.sql).
+    {{ activity_key(normalize_guid('activityid')) }} as activity_key,
     cast(language as {{ dbt.type_string() }}) as language_code,
     cast(compound as double) as compound
 from source
