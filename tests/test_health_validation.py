@@ -89,15 +89,19 @@ def unrelated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
         connection.execute(
             "create table intermediate.int_record_activities_joined (record_type varchar, "
             "record_id varchar, activity_id varchar, activity_type varchar, "
-            "activity_status varchar, initiated_by varchar, activity_date date)"
+            "activity_status varchar, initiated_by varchar, activity_date date, "
+            "activity_key ubigint)"
         )
+        # The key the models join on (macros/activity_keys.sql), from the id as dbt does.
         connection.executemany(
-            "insert into intermediate.int_record_activities_joined values (?, ?, ?, ?, ?, ?, ?)",
-            activities,
+            "insert into intermediate.int_record_activities_joined "
+            "values (?, ?, ?, ?, ?, ?, ?, hash(?))",
+            [(*activity, activity[2]) for activity in activities],
         )
         connection.execute(
             "create table intermediate.int_email_replies_matched (original_activity_id "
-            "varchar, answered_by varchar, answered_at timestamp)"
+            "varchar, original_activity_key ubigint, answered_by varchar, "
+            "answered_at timestamp)"
         )
         # No people of interest: breadth is absent (and its default weight is 0).
         connection.execute(
@@ -106,12 +110,12 @@ def unrelated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
         )
         connection.execute(
             "create table intermediate.int_activity_parties_sided (activity_id varchar, "
-            "party_id varchar, side varchar, links_to_records boolean)"
+            "activity_key ubigint, party_id varchar, side varchar, links_to_records boolean)"
         )
         # No scored emails: sentiment is absent (its weight rescales away).
         connection.execute(
             "create table staging.stg_dataverse__email_sentiments (activity_id varchar, "
-            "language_code varchar, compound double)"
+            "activity_key ubigint, language_code varchar, compound double)"
         )
     finally:
         connection.close()
