@@ -241,6 +241,7 @@ def test_every_singular_test_is_a_blocking_check_of_the_mart_it_names():
     assert all(graph.get_check_spec(key).blocking for key in singular_keys)
     singular = {key.name: key.asset_key.to_user_string() for key in singular_keys}
     assert singular == {
+        "assert_activity_keys_identify_activities": "intermediate/int_activities_unioned",
         "assert_daily_sums_match_window_totals": "marts/mart_relationship_activity_daily",
         "assert_every_record_has_kpi_row": "marts/mart_relationship_kpis",
         "assert_health_contributions_add_up_to_score": "marts/mart_relationship_health_daily",

@@ -11,9 +11,9 @@
     overflow). Spark: xxhash64(), a signed 64-bit integer (BIGINT). The two engines give
     different keys for one id: keys never leave an engine's warehouse and never reach a
     mart. A collision (two ids, one key: about n^2 / 2^65 for n ids, 3e-6 at 10 million)
-    fails the unique test on int_activities_unioned.activity_key, naming the model, rather
-    than merge two activities. The hash of a given engine version is stable across runs;
-    an engine upgrade that changed it would need a full refresh of the incremental models.
+    fails sql_tests/assert_activity_keys_identify_activities, naming the key, rather than
+    merge two activities. The hash of a given engine version is stable across runs; the
+    same check stops a run after an engine upgrade that changed it, until a full refresh.
 -#}
 {% macro activity_key(column) -%}
     {{ return(adapter.dispatch('activity_key', 'relationship_analytics')(column)) }}

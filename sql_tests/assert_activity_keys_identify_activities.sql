@@ -1,0 +1,62 @@
+-- Each integer activity key names one activity, and the keys kept by the incremental models
+-- are the running engine's (docs/architecture.md, "Activity keys"). The key is a hash of
+-- the id (macros/activity_keys.sql), so two things can break it:
+-- - a collision: two different ids with one key (about n^2 / 2^65 for n ids, 3e-6 at 10
+--   million) would be counted as one activity. Nothing in the input can fix it: report it.
+--   (An id landing twice, say as an email and a call, is the unique test on activity_id.)
+-- - an engine upgrade that changed its hash function: rows built before it would carry other
+--   keys than rows built after, and joins on the key would silently drop activities. The
+--   fix is one run with full refresh (Launchpad: full_refresh true).
+-- Returns one row per colliding key and per stored row whose key differs from its id's.
+{{ config(meta={'dagster': {'ref': {'name': 'int_activities_unioned'}}}) }}
+
+with activities as (
+    select
+        'int_activities_unioned' as model_name,
+        activity_id,
+        activity_key
+    from {{ ref('int_activities_unioned') }}
+),
+
+parties as (
+    select
+        'int_activity_parties_sided' as model_name,
+        activity_id,
+        activity_key
+    from {{ ref('int_activity_parties_sided') }}
+),
+
+stored as (
+    select * from activities
+    union all
+    select * from parties
+),
+
+collisions as (
+    select
+        'int_activities_unioned' as model_name,
+        'two ids share this key' as problem,
+        min(activity_id) as activity_id,
+        activity_key
+    from activities
+    group by activity_key
+    having count(distinct activity_id) > 1
+),
+
+stale_keys as (
+    select
+        model_name,
+        'stored key is not the running engine''s hash of the id' as problem,
+        activity_id,
+        activity_key
+    from stored
+    where activity_key != {{ activity_key('activity_id') }}
+),
+
+final as (
+    select * from collisions
+    union all
+    select * from stale_keys
+)
+
+select * from final
