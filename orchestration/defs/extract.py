@@ -149,14 +149,14 @@ def build_extract_assets(
         policy = run_privacy_policy(settings)
         fingerprints = landing_fingerprints(settings, policy, selected)
         unchanged = unchanged_tables(settings, fingerprints)
-        to_load = [contract for contract in selected if contract.name not in unchanged]
         staged: dict[str, Extracted] = {}
         privacy = FilterResult()
-        if to_load:
+        if len(unchanged) < len(selected):
             staged, unchanged = stage_changed(settings, policy, selected, unchanged, context.log)
-            to_load = [contract for contract in selected if contract.name not in unchanged]
-            loaded = [contract.name for contract in to_load]
-            privacy = filter_staged_tables(settings, policy, loaded, context.log)
+        # What was staged is what loads (in contract order); the rest kept their raw tables.
+        tables = [contract.name for contract in selected if contract.name in staged]
+        if tables:
+            privacy = filter_staged_tables(settings, policy, tables, context.log)
             if privacy.rows_removed or privacy.rows_pseudonymised:
                 context.log.info(
                     f"privacy: rows removed {privacy.rows_removed}, "
@@ -165,12 +165,11 @@ def build_extract_assets(
             with open_warehouse(settings) as connection:
                 swap_staged_tables(
                     connection,
-                    loaded,
+                    tables,
                     [e.pending_links for e in staged.values() if e.pending_links is not None],
-                    {table: fingerprints[table] for table in loaded},
+                    {table: fingerprints[table] for table in tables},
                 )
-            context.log.info(f"raw swapped in one transaction: {', '.join(loaded)}")
-        tables = [contract.name for contract in to_load]
+            context.log.info(f"raw swapped in one transaction: {', '.join(tables)}")
         kept = kept_rows(settings, unchanged)
         for table in unchanged:
             context.log.info(
