@@ -78,6 +78,19 @@ def test_parquet_and_the_bi_file_keep_every_value_exactly_in_key_order(
         assert bi.execute("select * from marts.mart_people").fetchall() == expected
 
 
+def test_the_bi_file_is_written_under_the_runs_memory_cap(people_warehouse: Path, tmp_path: Path):
+    """The cap reaches DuckDB (its own default is 80% of RAM: 19 GiB for the BI file at 10M
+    activities): a cap DuckDB cannot read fails the write and keeps the previous file."""
+    out = tmp_path / "out"
+    with duckdb.connect(str(people_warehouse), read_only=True) as connection:
+        entry = export_mart(connection, "mart_people", out / "marts", ("person_id",))
+    previous = write_bi_database(out, [entry], memory_limit="64MB").read_bytes()
+    with pytest.raises(duckdb.Error, match="Memory must have a number"):
+        write_bi_database(out, [entry], memory_limit="a lot")
+    assert (out / BI_DATABASE).read_bytes() == previous
+    assert not list(out.glob(f".{BI_DATABASE}.tmp*"))
+
+
 def test_csv_and_bi_file_come_from_the_parquet_file_in_key_order_and_a_view_mart_too(
     tmp_path: Path,
 ):

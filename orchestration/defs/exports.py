@@ -156,7 +156,9 @@ def exports(
             ).fetchone()[0]
             site = export_dashboards(connection, staging, options)
         # From the Parquet files just written: the warehouse is not read again.
-        bi_database = write_bi_database(staging, entries, as_of, descriptions)
+        bi_database = write_bi_database(
+            staging, entries, as_of, descriptions, settings.duckdb_memory_limit
+        )
         write_manifest(staging, entries, as_of, bi_database)
         version = publish(export_dir, staging)
     context.log.info(f"published {len(entries)} marts and the dashboards as {version}")

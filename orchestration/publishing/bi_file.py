@@ -16,11 +16,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.publishing.data_dictionary import MartDescription, comment_statements
-from orchestration.publishing.export_files import (
-    MARTS_SCHEMA,
-    _identifier,
-    in_file_order,
-)
+from orchestration.publishing.export_files import MARTS_SCHEMA, _identifier, _sql_string
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 BI_DATABASE = "relationship_marts.duckdb"
 BI_STORAGE_VERSION = "v1.0.0"
@@ -31,6 +28,7 @@ def write_bi_database(
     entries: Sequence[Mapping[str, object]],
     as_of: str | None = None,
     descriptions: Mapping[str, MartDescription] | None = None,
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
 ) -> Path:
     """Copy every exported mart into one DuckDB file for BI tools, then rename it into place.
 
@@ -45,6 +43,13 @@ def write_bi_database(
     `duckdb_columns()` and BI tools' schema browsers. `main.export_manifest` lists every
     mart's row count, as-of instant and the time the file was built.
 
+    The copy runs under `memory_limit` (the run's DuckDB cap; DuckDB's own default is 80%
+    of RAM) and keeps the file's row order without sorting: DuckDB preserves the order of
+    a single-table SELECT into CREATE TABLE AS (duckdb.org/docs, "Order Preservation";
+    tests/test_export_set.py checks it on 200,000 rows). Sorting by the file's row number
+    instead held the 45M health-history rows in memory at 10M activities (19 GiB, 74 s;
+    without the sort and capped: 1.8 GiB, 30 s).
+
     Raises duckdb.Error (the previous file left as it was) when a Parquet file is missing
     or unreadable.
     """
@@ -58,7 +63,11 @@ def write_bi_database(
     try:
         # BI tools bundle their own, often older, DuckDB: write a file any DuckDB >= 1.0 reads.
         connection = duckdb.connect(
-            str(temporary), config={"storage_compatibility_version": BI_STORAGE_VERSION}
+            str(temporary),
+            config={
+                "storage_compatibility_version": BI_STORAGE_VERSION,
+                "memory_limit": memory_limit,
+            },
         )
         try:
             connection.execute(f"create schema {MARTS_SCHEMA}")
@@ -72,7 +81,7 @@ def write_bi_database(
                 parquet = export_dir / str(entry["files"]["parquet"])
                 connection.execute(
                     f"create table {MARTS_SCHEMA}.{_identifier(mart)} as "
-                    + in_file_order(parquet, casts)
+                    f"select {casts} from read_parquet({_sql_string(str(parquet))})"
                 )
                 if mart in descriptions:
                     names = [name for name, _ in columns]
