@@ -115,7 +115,7 @@ def parse_as_of(text: str | None, now: datetime | None = None) -> datetime:
 
 
 def format_as_of(moment: datetime) -> str:
-    """The form passed to dbt as the `as_of` var."""
+    """The form dbt reads T in ('YYYY-MM-DD HH:MM:SS'): RA_DBT_AS_OF or the `as_of` var."""
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -1,5 +1,6 @@
 """Run settings as resource fields: the Launchpad shows them, a run overrides them, unset
-fields fall back to RA_* variables, and dbt gets them as vars (never via os.environ)."""
+fields fall back to RA_* variables, and dbt gets them as vars, but for the as-of instant,
+which its subprocess alone gets as RA_DBT_AS_OF (a var would re-parse the project each run)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import duckdb
 import pytest
 
 from orchestration.definitions import defs
-from orchestration.defs.dbt import dbt_build_arguments, dbt_vars
+from orchestration.defs.dbt import dbt_build_arguments, dbt_environment, dbt_vars
 from orchestration.defs.resources import FIELD_VARIABLES, RunSettingsResource, check_run_settings
 from orchestration.settings import DEFAULT_LANDING_DIR, Settings
 from tests.conftest import HANDMADE_DIR, SAMPLE_AS_OF
@@ -41,27 +42,34 @@ def test_every_setting_is_a_described_field_in_the_launchpad():
     assert "{env: NAME}" in fields["dataverse_client_secret"].description
 
 
-def test_dbt_gets_the_runs_settings_as_vars():
+def test_dbt_gets_the_runs_settings_as_vars_and_the_as_of_in_its_environment():
     settings = Settings.from_env(
-        {"RA_AS_OF": "2026-06-30T00:00:00Z", "RA_WAREHOUSE": "/data/w.duckdb"}
+        {"RA_AS_OF": "2026-06-30T01:02:03+02:00", "RA_WAREHOUSE": "/data/w.duckdb"}
     )
     assert dbt_vars(settings) == {
-        "as_of": "2026-06-30 00:00:00",
         "warehouse_path": "/data/w.duckdb",
         "duckdb_memory_limit": "6GB",
         "export_subjects": True,
         "pseudonymize_sellers": False,
     }
+    # UTC, to the second: 01:02:03 at +02:00 is 23:02:03 the day before.
+    assert dbt_environment(settings) == {"RA_DBT_AS_OF": "2026-06-29 23:02:03"}
     assert dbt_build_arguments(settings, full_refresh=True) == [
         "build",
         "--exclude-resource-type",
         "unit_test",
         "--vars",
-        '{"as_of": "2026-06-30 00:00:00", "duckdb_memory_limit": "6GB", '
-        '"export_subjects": true, "pseudonymize_sellers": false, '
-        '"warehouse_path": "/data/w.duckdb"}',
+        '{"duckdb_memory_limit": "6GB", "export_subjects": true, '
+        '"pseudonymize_sellers": false, "warehouse_path": "/data/w.duckdb"}',
         "--full-refresh",
     ]
+    # Another as-of leaves the vars, and so dbt's parse, as they were.
+    later = Settings.from_env(
+        {"RA_AS_OF": "2026-07-01T00:00:00Z", "RA_WAREHOUSE": "/data/w.duckdb"}
+    )
+    assert dbt_build_arguments(later, full_refresh=False) == dbt_build_arguments(
+        settings, full_refresh=False
+    )
 
 
 def test_privacy_settings_are_read_and_checked(tmp_path):

@@ -1,9 +1,10 @@
 """The dbt project as Dagster assets: staging -> intermediate -> marts, tests as checks.
 
 The manifest is read at import time, so `make` runs `dbt parse` during set-up. Every dbt
-invocation gets the run's settings as dbt vars (dbt_vars): the as-of instant (see
-macros/as_of.sql), so a fixed as-of repeats byte for byte, and the warehouse file and
-memory cap the profile reads. Nothing is written to the process environment.
+invocation gets the run's settings: the as-of instant in the environment variable
+RA_DBT_AS_OF of the dbt subprocess alone (dbt_environment, macros/as_of.sql), so a fixed
+as-of repeats byte for byte and a new one costs no re-parse; the warehouse file, memory cap
+and privacy switches as dbt vars (dbt_vars), which stay the same from run to run.
 """
 
 import json
@@ -15,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 from pydantic import Field
 
+from orchestration.dbt_cli import ProjectDbtCliResource
 from orchestration.defs.resources import WAREHOUSE_POOL, RunSettingsResource
 from orchestration.settings import REPO_ROOT, Settings, format_as_of
 
@@ -44,19 +46,22 @@ class LayeredDbtTranslator(DagsterDbtTranslator):
 translator = LayeredDbtTranslator()
 
 
-def dbt_vars(settings: Settings) -> dict[str, object]:
-    """The run's settings dbt reads, for `--vars`: `as_of` ('YYYY-MM-DD HH:MM:SS', UTC;
-    macros/as_of.sql), `warehouse_path` and `duckdb_memory_limit` (profiles.yml, which falls
-    back to RA_WAREHOUSE and RA_DUCKDB_MEMORY_LIMIT for hand-run dbt), `export_subjects` and
-    `pseudonymize_sellers` (RA_EXPORT_SUBJECTS, RA_PSEUDONYMISE_SELLERS; macros/privacy.sql).
-    With RA_EXCHANGE also `exchange_source: true` and `company_domains` (models/staging/graph).
+# The variable macros/as_of.sql reads T from ('YYYY-MM-DD HH:MM:SS', UTC).
+AS_OF_VARIABLE = "RA_DBT_AS_OF"
 
-    dagster-dbt's `cli()` takes no environment of its own, so vars are the explicit way;
-    dbt re-parses the whole project when they change (a new as-of: tens of seconds once),
-    and a run with the same settings parses partially (keep_partial_parse).
+
+def dbt_vars(settings: Settings) -> dict[str, object]:
+    """The run's settings dbt reads as `--vars`: `warehouse_path` and `duckdb_memory_limit`
+    (profiles.yml, which falls back to RA_WAREHOUSE and RA_DUCKDB_MEMORY_LIMIT for hand-run
+    dbt), `export_subjects` and `pseudonymize_sellers` (RA_EXPORT_SUBJECTS,
+    RA_PSEUDONYMISE_SELLERS; macros/privacy.sql). With RA_EXCHANGE also
+    `exchange_source: true` and `company_domains` (models/staging/graph).
+
+    dbt re-parses the whole project when a var changes (about 7 s of CPU), so only settings
+    that stay the same from run to run go here; the as-of instant, new every run when it
+    defaults to now, goes through dbt_environment.
     """
     variables: dict[str, object] = {
-        "as_of": format_as_of(settings.as_of),
         "warehouse_path": str(settings.warehouse),
         "duckdb_memory_limit": settings.duckdb_memory_limit,
         "export_subjects": settings.export_subjects,
@@ -67,6 +72,13 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
         variables["exchange_source"] = True
         variables["company_domains"] = list(settings.company_domains)
     return variables
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """Variables for the dbt subprocess alone: RA_DBT_AS_OF, the run's as-of instant
+    ('YYYY-MM-DD HH:MM:SS', UTC; RA_AS_OF or the run's start). macros/as_of.sql reads it
+    only when dbt executes, so a new instant re-parses nothing."""
+    return {AS_OF_VARIABLE: format_as_of(settings.as_of)}
 
 
 def dbt_build_arguments(settings: Settings, full_refresh: bool) -> list[str]:
@@ -94,7 +106,7 @@ class DbtBuildConfig(dg.Config):
 
 def dbt_build(
     context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
+    dbt: ProjectDbtCliResource,
     run_settings: RunSettingsResource,
     config: DbtBuildConfig,
 ):
@@ -103,8 +115,9 @@ def dbt_build(
     Unit tests check SQL logic on fixed inputs, not the data: the test suite runs them
     (tests/test_dbt_unit_tests.py), production runs skip them.
     """
-    arguments = dbt_build_arguments(run_settings.settings(), config.full_refresh)
-    invocation = dbt.cli(arguments, context=context)
+    settings = run_settings.settings()
+    arguments = dbt_build_arguments(settings, config.full_refresh)
+    invocation = dbt.cli(arguments, context=context, env=dbt_environment(settings))
     yield from invocation.stream()
     keep_partial_parse(invocation.target_path, DBT_PROJECT_DIR / "target")
     prune_invocation_targets(DBT_PROJECT_DIR / "target")
@@ -145,7 +158,7 @@ def prune_invocation_targets(target_dir: Path, keep: int = 20) -> None:
 )
 def relationship_dbt_models(
     context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
+    dbt: ProjectDbtCliResource,
     run_settings: RunSettingsResource,
     config: DbtBuildConfig,
 ):
@@ -162,7 +175,7 @@ def relationship_dbt_models(
 )
 def weekly_dbt_models(
     context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
+    dbt: ProjectDbtCliResource,
     run_settings: RunSettingsResource,
     config: DbtBuildConfig,
 ):
@@ -210,5 +223,7 @@ def exposure_model_names(
 
 defs = dg.Definitions(
     assets=[relationship_dbt_models, weekly_dbt_models],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
+    resources={
+        "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    },
 )
