@@ -61,7 +61,7 @@ recomputed as (
             as phone_calls_received
     from record_activities
     cross join window_bounds
-    where record_activities.activity_status = 'completed'
+    where {{ activity_status_at('record_activities.completed_from_at', 'record_activities.future_until_at') }} = 'completed'
         and cast(record_activities.activity_at as date) >= window_bounds.first_date
         and cast(record_activities.activity_at as date) <= window_bounds.last_date
     group by record_activities.record_type, record_activities.record_id

@@ -21,7 +21,7 @@ distinct_completed as (
         record_id,
         count(distinct activity_id) as completed_activities
     from record_activities
-    where activity_status = 'completed'
+    where {{ activity_status_at() }} = 'completed'
     group by record_type, record_id
 ),
 

@@ -27,7 +27,7 @@ records as (
 record_emails as (
     select record_type, record_id, activity_id, initiated_by, activity_at
     from {{ ref('int_record_activities_joined') }}
-    where activity_status = 'completed'
+    where {{ activity_status_at() }} = 'completed'
         and activity_type = 'email'
 ),
 

@@ -17,7 +17,7 @@ mart_records as (
 record_emails as (
     select record_type, record_id, activity_id, initiated_by
     from {{ ref('int_record_activities_joined') }}
-    where activity_status = 'completed'
+    where {{ activity_status_at() }} = 'completed'
         and activity_type = 'email'
         and initiated_by in ('team', 'customer')
 ),

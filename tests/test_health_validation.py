@@ -89,14 +89,29 @@ def unrelated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
         connection.execute(
             "create table intermediate.int_record_activities_joined (record_type varchar, "
             "record_id varchar, activity_id varchar, activity_type varchar, "
-            "activity_status varchar, initiated_by varchar, activity_date date, "
-            "activity_key ubigint)"
+            "completed_from_at timestamp, future_until_at timestamp, initiated_by varchar, "
+            "activity_date date, activity_key ubigint)"
         )
-        # The key the models join on (macros/activity_keys.sql), from the id as dbt does.
+        # Completed from the start of their day on (macros/activity_status.sql), before any
+        # T the models are run at; the key the models join on (macros/activity_keys.sql),
+        # from the id as dbt does.
         connection.executemany(
             "insert into intermediate.int_record_activities_joined "
-            "values (?, ?, ?, ?, ?, ?, ?, hash(?))",
-            [(*activity, activity[2]) for activity in activities],
+            "values (?, ?, ?, ?, ?, ?, ?, ?, hash(?))",
+            [
+                (
+                    record_type,
+                    record_id,
+                    activity_id,
+                    activity_type,
+                    day,
+                    day,
+                    side,
+                    day,
+                    activity_id,
+                )
+                for record_type, record_id, activity_id, activity_type, _, side, day in activities
+            ],
         )
         connection.execute(
             "create table intermediate.int_email_replies_matched (original_activity_id "

@@ -8,7 +8,11 @@ The landing folder is a full extract each time (what is gone from it is deleted)
 files source defines. One warehouse takes the runs one after another, so its activity and
 linking models build incrementally (macros/incremental_activities.sql,
 macros/incremental_links.sql); after each run an empty warehouse builds the same landing
-once. Both use the same RA_AS_OF.
+once. Both use the same RA_AS_OF. A last run takes the last landing again at a later
+RA_AS_OF: meetings that were future at the earlier T have ended by then and count as
+completed (their status at T is read from T-independent instants, macros/
+activity_status.sql), so the incremental warehouse, which classified them at the earlier
+T's run, must still equal a full refresh at the later T.
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ INCREMENTAL_MODELS = (
     "int_activity_people_deduplicated",
     "int_activities_linked_to_records",
     "int_record_linking_fingerprints",
+    "int_activities_classified",
+    "int_record_activities_joined",
 )
+# T of the last run: 20 days after SAMPLE_AS_OF, inside the generated future (45 days).
+LATER_AS_OF = "2026-07-20T00:00:00Z"
 # Activities are picked by a hash of their id, so each step touches a spread of them.
 PICK = "hash(activityid || '{salt}') % 1000 < {per_mille}"
 
@@ -349,18 +357,36 @@ def _links_changed_per_record_type(before: Path, after: Path) -> dict[str, int]:
         connection.close()
 
 
+def _completed_between(warehouse: Path, earlier: str, later: str) -> int:
+    """Linked activities future at `earlier` and completed at `later` (ISO instants in UTC;
+    the status rule of macros/activity_status.sql)."""
+    earlier, later = (instant.replace("T", " ").removesuffix("Z") for instant in (earlier, later))
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return connection.execute(
+            "select count(*) from intermediate.int_record_activities_joined "
+            "where completed_from_at > cast(? as timestamp) "
+            "and future_until_at > cast(? as timestamp) "
+            "and completed_from_at <= cast(? as timestamp)",
+            [earlier, earlier, later],
+        ).fetchone()[0]
+    finally:
+        connection.close()
+
+
 def test_incremental_runs_equal_a_full_refresh(landings, tmp_path):
     incremental_root = tmp_path / "incremental"
     differences: dict[int, dict[str, int]] = {}
     full_warehouses: list[Path] = []
     untouched, original_count = "", 0  # set after run 2, checked after run 3
-    for run, landing in enumerate(landings):
-        built = materialize_everything(landing, incremental_root, SAMPLE_AS_OF)
+    runs = [(landing, SAMPLE_AS_OF) for landing in landings] + [(landings[-1], LATER_AS_OF)]
+    for run, (landing, as_of) in enumerate(runs):
+        built = materialize_everything(landing, incremental_root, as_of)
         assert built.result.success, f"incremental run {run + 1} failed"
         if run == 2:
             assert _summary_count(built.warehouse, untouched) == -1
             _summary_count(built.warehouse, untouched, new_count=original_count)
-        full = materialize_everything(landing, tmp_path / f"full_{run + 1}", SAMPLE_AS_OF)
+        full = materialize_everything(landing, tmp_path / f"full_{run + 1}", as_of)
         assert full.result.success, f"full refresh of landing {run + 1} failed"
         full_warehouses.append(full.warehouse)
         differences[run + 1] = _differences(built.warehouse, full.warehouse)
@@ -371,6 +397,9 @@ def test_incremental_runs_equal_a_full_refresh(landings, tmp_path):
             original_count = _summary_count(built.warehouse, untouched)
             _summary_count(built.warehouse, untouched, new_count=-1)
 
+    # Between the last two runs only T moved: activities future at the earlier T and
+    # completed at the later one exist (meetings that ended in between).
+    assert _completed_between(full_warehouses[-1], SAMPLE_AS_OF, LATER_AS_OF) > 0
     # Run 4 changes records only; their links move: accounts (contacts moved or deleted),
     # contacts (deleted), opportunities (owners, stakeholders) and leads (parent contacts).
     moved = _links_changed_per_record_type(full_warehouses[2], full_warehouses[3])

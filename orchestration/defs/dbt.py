@@ -98,7 +98,8 @@ class DbtBuildConfig(dg.Config):
         description=(
             "Rebuild the incremental activity models from scratch (`dbt build "
             "--full-refresh`). Needed after changing a seed or a var they read "
-            "(activity_participation_roles, option_set_labels); a normal run rebuilds only "
+            "(activity_participation_roles, option_set_labels, email_write_minutes, "
+            "email_read_minutes); a normal run rebuilds only "
             "new, changed and deleted activities."
         ),
     )

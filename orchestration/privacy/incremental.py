@@ -1,8 +1,9 @@
 """A changed list of people kept out rebuilds the incremental activity models.
 
 The incremental models (int_activities_unioned, int_activity_parties_sided,
-int_activity_participants_summarized, int_activity_people_deduplicated and the links,
-int_activities_linked_to_records) rebuild an activity only when its
+int_activity_participants_summarized, int_activity_people_deduplicated,
+int_activities_classified, the links, int_activities_linked_to_records, and their join,
+int_record_activities_joined) rebuild an activity only when its
 `(activityid, modifiedon)` is new (the links also when a record's fingerprint changes).
 Removing a customer deletes activities from raw, which they follow; but a seller newly
 listed or erased changes ids inside rows they have built (the pseudonym) without a new

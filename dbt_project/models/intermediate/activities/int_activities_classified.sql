@@ -1,7 +1,32 @@
--- Each activity as of T (KPI_SPEC sections 2 and 3): completed (counts in KPIs), future
--- (feeds next interaction only) or not counted; who initiated it; time spent per side.
+-- Each activity's classification (KPI_SPEC sections 2 and 3), none of it depending on the
+-- as-of instant T: the two instants its status at T is read from (completed_from_at,
+-- future_until_at; macros/activity_status.sql), who initiated it, time spent per side.
+-- Incremental by activity version like the participants it reads
+-- (macros/incremental_activities.sql): only new or changed activities are classified
+-- again. The minutes come from vars (email_write_minutes, email_read_minutes): a run that
+-- changes them needs a full refresh of this model and of int_record_activities_joined.
+{{ config(
+    materialized=activity_models_materialization(),
+    unique_key='activity_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ delete_stale_activity_rows(['int_activities_unioned']) }}",
+) }}
+
+-- depends_on: {{ ref('int_exchange_parties_resolved') }}
 with activities as (
-    select * from {{ ref('int_activities_unioned') }}
+    select *
+    from {{ ref('int_activities_unioned') }} as activities
+    {% if is_incremental() %}
+    where {{ version_not_built(this, 'activities', 'modified_at') }}
+    {%- if var('exchange_source', false) %}
+    -- Exchange activities' participants are summarized again on every run (their
+    -- parties are resolved by address), so they are classified again too.
+        or activities.activity_id in (
+            select exchange_parties.activity_id from {{ ref('int_exchange_parties_resolved') }} as exchange_parties
+        )
+    {%- endif %}
+    {% endif %}
 ),
 
 participants as (
@@ -20,37 +45,54 @@ joined as (
         on activities.activity_key = participants.activity_key
 ),
 
-as_of_status as (
+-- The two instants that decide the status at any T (macros/activity_status.sql):
+-- completed from completed_from_at on, future before future_until_at, else not counted.
+-- They are the as-of CASE of KPI_SPEC section 2 with T taken out, branch by branch:
+-- - email, not canceled: sent, received or completed counts from its time, and is future
+--   before it; pending send or sending is future before its time and never completes;
+-- - meeting, not canceled: completed from its end when it has a start; future before its
+--   end, or before its start when it has no end;
+-- - phone call: completed counts from its time and is future before it; a completed call
+--   without a time is future at every T (always_future_until_at); an open call is future
+--   before its scheduled start and never completes;
+-- - anything canceled, or in another status: both null, never counted.
+status_instants as (
     select
         *,
         case
             when activity_type = 'email' then
                 case
-                    when activity_state = 'canceled' then 'not_counted'
-                    when email_status in ('completed', 'sent', 'received')
-                        and activity_at <= {{ as_of_timestamp() }} then 'completed'
-                    when email_status in ('completed', 'sent', 'received', 'pending_send', 'sending')
-                        and activity_at > {{ as_of_timestamp() }} then 'future'
-                    else 'not_counted'
+                    when activity_state = 'canceled' then null
+                    when email_status in ('completed', 'sent', 'received') then activity_at
                 end
             when activity_type = 'meeting' then
                 case
-                    when activity_state = 'canceled' then 'not_counted'
-                    when ends_at <= {{ as_of_timestamp() }} and activity_at is not null then 'completed'
-                    when ends_at > {{ as_of_timestamp() }} then 'future'
-                    when ends_at is null and activity_at > {{ as_of_timestamp() }} then 'future'
-                    else 'not_counted'
+                    when activity_state = 'canceled' then null
+                    when activity_at is not null then ends_at
                 end
             when activity_type = 'phone_call' then
                 case
-                    when activity_state = 'completed'
-                        and activity_at <= {{ as_of_timestamp() }} then 'completed'
-                    when activity_state = 'completed' then 'future'
-                    when activity_state = 'open'
-                        and scheduled_start_at > {{ as_of_timestamp() }} then 'future'
-                    else 'not_counted'
+                    when activity_state = 'completed' then activity_at
                 end
-        end as activity_status,
+        end as completed_from_at,
+        case
+            when activity_type = 'email' then
+                case
+                    when activity_state = 'canceled' then null
+                    when email_status in ('completed', 'sent', 'received', 'pending_send', 'sending')
+                        then activity_at
+                end
+            when activity_type = 'meeting' then
+                case
+                    when activity_state = 'canceled' then null
+                    else coalesce(ends_at, activity_at)
+                end
+            when activity_type = 'phone_call' then
+                case
+                    when activity_state = 'completed' then coalesce(activity_at, {{ always_future_until_at() }})
+                    when activity_state = 'open' then scheduled_start_at
+                end
+        end as future_until_at,
         case
             when activity_type in ('email', 'phone_call') then
                 case
@@ -82,20 +124,23 @@ time_spent as (
             when has_customer_participant then coalesce(duration_minutes, 0)
             else 0
         end as customer_minutes
-    from as_of_status
+    from status_instants
 ),
 
--- The columns later models (and tests/test_exchange_kpis.py) read: the regarding object,
--- the duration (inside the minutes) and modified_at stay in int_activities_unioned; not
+-- The columns later models (and tests/test_exchange_kpis.py) read, and the version: the
+-- regarding object and the duration (inside the minutes) stay in int_activities_unioned; not
 -- writing them saves about a fifth of the build at 1M activities.
 final as (
     select
         activity_id,
         activity_key,
+        -- Incremental bookkeeping: the activity version this row was built from.
+        modified_at,
         activity_type,
         subject,
         owner_id,
-        activity_status,
+        completed_from_at,
+        future_until_at,
         initiated_by,
         activity_at,
         cast(activity_at as date) as activity_date,

@@ -19,7 +19,7 @@ with emails as (
         conversation_index_hex
     from {{ ref('int_activities_classified') }}
     where activity_type = 'email'
-        and activity_status = 'completed'
+        and {{ activity_status_at() }} = 'completed'
 ),
 
 -- When several emails carry the same messageid or index, the smallest activity id wins.

@@ -1,17 +1,70 @@
--- Each record's linked activities with their as-of classification: the one input of the
--- per-record KPIs, so every mart counts the same activities the same way.
+-- Each record's linked activities with what decides their status at T (completed_from_at,
+-- future_until_at; macros/activity_status.sql) and what the per-record KPIs count: the
+-- one input of those KPIs, so every mart counts the same activities the same way. Readers
+-- classify at T with activity_status_at(); whether an email has a threaded answer depends
+-- on T too, so the readers that need it join int_email_replies_matched themselves.
+-- Activities that are never completed nor future (both instants null: drafts, canceled
+-- ones) are left out.
+-- Incremental with the links' changed set (macros/incremental_links.sql, docs/
+-- architecture.md "Incremental links"): the pre-hook deletes the rows of changed or
+-- deleted activities and of records whose linking fingerprint changed, as it does for the
+-- links; a run then appends the rows of every link of an activity or a record that has no
+-- current row here. On Spark a table rebuilt in full.
+{{ config(
+    materialized=activity_models_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_links() }}",
+) }}
+
+-- depends_on: {{ ref('int_activities_unioned') }}
+-- depends_on: {{ ref('int_record_linking_fingerprints') }}
+-- depends_on: {{ ref('int_exchange_parties_resolved') }}
 with links as (
     select * from {{ ref('int_activities_linked_to_records') }}
 ),
 
 activities as (
     select * from {{ ref('int_activities_classified') }}
-    where activity_status in ('completed', 'future')
+    where completed_from_at is not null
+        or future_until_at is not null
 ),
 
-answered_originals as (
-    select original_activity_key from {{ ref('int_email_replies_matched') }}
+{% if is_incremental() %}
+-- Activities whose current version has no row here: new or changed ones (and those that
+-- are never counted or link to nothing, which are looked at again each run).
+changed_activities as (
+    select current_activities.activity_key
+    from {{ ref('int_activities_unioned') }} as current_activities
+    where {{ version_not_built(this, 'current_activities', 'modified_at', 'activity_modified_at', key_column='activity_key') }}
 ),
+
+-- Records whose current linking fingerprint has no row here: new or changed ones (and
+-- those without a counted activity).
+changed_records as (
+    select current_records.record_type, current_records.record_id
+    from {{ ref('int_record_linking_fingerprints') }} as current_records
+    where not exists (
+        select 1
+        from {{ this }} as built
+        where built.record_type = current_records.record_type
+            and built.record_id = current_records.record_id
+            and built.record_fingerprint = current_records.linking_fingerprint
+    )
+),
+
+changed_links as (
+    select links.*
+    from links
+    where links.activity_key in (select activity_key from changed_activities)
+        or exists (
+            select 1
+            from changed_records
+            where changed_records.record_type = links.record_type
+                and changed_records.record_id = links.record_id
+        )
+),
+{% endif %}
 
 joined as (
     select
@@ -21,7 +74,8 @@ joined as (
         activities.activity_id,
         activities.activity_key,
         activities.activity_type,
-        activities.activity_status,
+        activities.completed_from_at,
+        activities.future_until_at,
         activities.initiated_by,
         activities.subject,
         activities.owner_id,
@@ -34,12 +88,13 @@ joined as (
         activities.reply_count,
         activities.links_clicked_count,
         activities.attachment_open_count,
-        answered_originals.original_activity_key is not null as has_threaded_answer
-    from links
+        -- Incremental bookkeeping, as on the link: the activity version and record
+        -- fingerprint this row was built from.
+        links.activity_modified_at,
+        links.record_fingerprint
+    from {% if is_incremental() %}changed_links{% else %}links{% endif %} as links
     inner join activities
         on links.activity_key = activities.activity_key
-    left join answered_originals
-        on activities.activity_key = answered_originals.original_activity_key
 )
 
 select * from joined

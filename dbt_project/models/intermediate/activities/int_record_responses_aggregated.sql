@@ -4,7 +4,7 @@
 with record_emails as (
     select record_type, record_id, activity_key, initiated_by
     from {{ ref('int_record_activities_joined') }}
-    where activity_status = 'completed'
+    where {{ activity_status_at() }} = 'completed'
         and activity_type = 'email'
         and initiated_by in ('team', 'customer')
 ),

@@ -70,7 +70,7 @@ completed as (
     inner join weights
         on record_activities.activity_type = weights.activity_type
     where record_activities.record_type = 'opportunity'
-        and record_activities.activity_status = 'completed'
+        and {{ activity_status_at('record_activities.completed_from_at', 'record_activities.future_until_at') }} = 'completed'
 ),
 
 -- Customer answers to team emails, on the day the answer arrived.

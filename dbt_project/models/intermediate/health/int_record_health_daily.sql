@@ -61,7 +61,7 @@ completed as (
         and record_activities.record_id = applicable_records.record_id
     inner join weights
         on record_activities.activity_type = weights.activity_type
-    where record_activities.activity_status = 'completed'
+    where {{ activity_status_at('record_activities.completed_from_at', 'record_activities.future_until_at') }} = 'completed'
 ),
 
 -- Engagement breadth: customer people of interest of accounts, opportunities and leads (a

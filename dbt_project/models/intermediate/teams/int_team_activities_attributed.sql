@@ -18,7 +18,7 @@ with record_activities as (
         team_minutes,
         customer_minutes
     from {{ ref('int_record_activities_joined') }}
-    where activity_status = 'completed'
+    where {{ activity_status_at() }} = 'completed'
 ),
 
 records as (

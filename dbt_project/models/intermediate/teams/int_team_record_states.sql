@@ -32,7 +32,7 @@ health as (
 last_activities as (
     select record_type, record_id, max(activity_date) as last_activity_date
     from {{ ref('int_record_activities_joined') }}
-    where activity_status = 'completed'
+    where {{ activity_status_at() }} = 'completed'
     group by record_type, record_id
 ),
 

@@ -3,7 +3,7 @@
 -- with at least one completed activity have a row.
 with record_activities as (
     select * from {{ ref('int_record_activities_joined') }}
-    where activity_status = 'completed'
+    where {{ activity_status_at() }} = 'completed'
 ),
 
 in_window as (

@@ -39,23 +39,32 @@ health_before as (
     )
 ),
 
+-- An email counts as answered by a threaded reply when int_email_replies_matched has an
+-- answer to it (matched among the emails completed at T).
+answered_originals as (
+    select original_activity_key from {{ ref('int_email_replies_matched') }}
+),
+
 completed as (
     select
-        record_type,
-        record_id,
-        activity_type,
-        initiated_by,
-        activity_at,
-        team_minutes,
-        customer_minutes,
-        is_email_followed,
-        open_count,
-        reply_count,
-        has_threaded_answer,
-        links_clicked_count,
-        attachment_open_count
-    from {{ ref('int_record_activities_joined') }}
-    where activity_status = 'completed'
+        record_activities.record_type,
+        record_activities.record_id,
+        record_activities.activity_type,
+        record_activities.initiated_by,
+        record_activities.activity_at,
+        record_activities.team_minutes,
+        record_activities.customer_minutes,
+        record_activities.is_email_followed,
+        record_activities.open_count,
+        record_activities.reply_count,
+        answered_originals.original_activity_key is not null as has_threaded_answer,
+        record_activities.links_clicked_count,
+        record_activities.attachment_open_count
+    from {{ ref('int_record_activities_joined') }} as record_activities
+    left join answered_originals
+        on record_activities.activity_key = answered_originals.original_activity_key
+    where {{ activity_status_at('record_activities.completed_from_at', 'record_activities.future_until_at') }}
+        = 'completed'
 ),
 
 -- Counts, time spent, and email engagement: only emails the team sent with tracking on
@@ -106,7 +115,7 @@ last_interactions as (
         on latest.record_type = activity_counts.record_type
         and latest.record_id = activity_counts.record_id
         and latest.activity_at = activity_counts.last_interaction_at
-    where latest.activity_status = 'completed'
+    where {{ activity_status_at('latest.completed_from_at', 'latest.future_until_at') }} = 'completed'
 ),
 
 next_interactions as (
@@ -123,7 +132,7 @@ next_interactions as (
             order by activity_at asc, activity_id asc
         ) as upcoming_rank
     from {{ ref('int_record_activities_joined') }}
-    where activity_status = 'future'
+    where {{ activity_status_at() }} = 'future'
         and activity_at is not null
 ),
 

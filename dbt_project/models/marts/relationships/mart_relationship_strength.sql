@@ -39,7 +39,7 @@ shared_activities as (
         cast({{ timestamp_diff_seconds('activity_at', as_of_timestamp()) }} as double)
             / 86400 as age_days
     from activities
-    where activity_status = 'completed'
+    where {{ activity_status_at() }} = 'completed'
         and activity_type in ('email', 'meeting', 'phone_call')
         and activity_at is not null
 ),

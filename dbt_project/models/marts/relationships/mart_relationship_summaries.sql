@@ -122,7 +122,7 @@ won_activity_at_same_age as (
     left join {{ ref('int_record_activities_joined') }} as record_activities
         on record_activities.record_type = 'opportunity'
         and similar_pairs.similar_opportunity_id = record_activities.record_id
-        and record_activities.activity_status = 'completed'
+        and {{ activity_status_at('record_activities.completed_from_at', 'record_activities.future_until_at') }} = 'completed'
         and record_activities.initiated_by = 'team'
         and record_activities.activity_at < {{ dbt.dateadd(
             'day', 'similar_pairs.age_days', 'similar_pairs.won_created_at') }}

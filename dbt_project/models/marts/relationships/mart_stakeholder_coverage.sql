@@ -64,7 +64,7 @@ completed_activities as (
         activity_key,
         activity_at
     from activities
-    where activity_status = 'completed'
+    where {{ activity_status_at() }} = 'completed'
         and activity_at is not null
 ),
 

@@ -3,7 +3,7 @@
 -- completed activities. Ties: the most recent interaction, then the smallest id.
 with record_activities as (
     select * from {{ ref('int_record_activities_joined') }}
-    where activity_status = 'completed'
+    where {{ activity_status_at() }} = 'completed'
         and record_type in ('account', 'lead', 'opportunity')
 ),
 
