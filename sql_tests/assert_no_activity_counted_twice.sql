@@ -8,7 +8,8 @@
 {{ config(meta={'dagster': {'ref': {'name': 'mart_relationship_kpis'}}}) }}
 
 with record_activities as (
-    select * from {{ ref('int_record_activities_joined') }}
+    select record_type, record_id, activity_key, activity_status
+    from {{ ref('int_record_activities_joined') }}
 ),
 
 kpis as (
@@ -19,7 +20,8 @@ distinct_completed as (
     select
         record_type,
         record_id,
-        count(distinct activity_id) as completed_activities
+        -- Integer keys (one per activity: assert_activity_keys_identify_activities).
+        count(distinct activity_key) as completed_activities
     from record_activities
     where activity_status = 'completed'
     group by record_type, record_id

@@ -2,7 +2,8 @@
 -- one row per failure:
 -- - owner_distinct: an owner's customer_emails_received and emails_sent in a period equal
 --   the distinct completed emails linked to the owner's records (mart_records) in it,
---   counted here with count(distinct) instead of the marts' one-row-per-team activities;
+--   counted here with count(distinct) instead of the marts' one-row-per-team activities
+--   (on the integer activity keys, one per activity: assert_activity_keys_identify_activities);
 -- - unit_records: a unit's record counts (owned, by health state now, good_to_poor,
 --   going dark) equal the sums over its owners (every record has one owner);
 -- - unit_activities: a unit's activity counts lie between its busiest owner's and the sum
@@ -25,7 +26,7 @@ records as (
 ),
 
 record_emails as (
-    select record_type, record_id, activity_id, initiated_by, activity_at
+    select record_type, record_id, activity_key, initiated_by, activity_at
     from {{ ref('int_record_activities_joined') }}
     where activity_status = 'completed'
         and activity_type = 'email'
@@ -36,9 +37,9 @@ owner_emails as (
         owner_periods.owner_id,
         owner_periods.period,
         count(distinct case when record_emails.initiated_by = 'customer'
-            then record_emails.activity_id end) as customer_emails,
+            then record_emails.activity_key end) as customer_emails,
         count(distinct case when record_emails.initiated_by = 'team'
-            then record_emails.activity_id end) as team_emails
+            then record_emails.activity_key end) as team_emails
     from owner_periods
     inner join records
         on owner_periods.owner_id = records.owner_id

@@ -15,7 +15,7 @@ mart_records as (
 ),
 
 record_emails as (
-    select record_type, record_id, activity_id, initiated_by
+    select record_type, record_id, activity_key, initiated_by
     from {{ ref('int_record_activities_joined') }}
     where activity_status = 'completed'
         and activity_type = 'email'
@@ -23,7 +23,7 @@ record_emails as (
 ),
 
 answers as (
-    select original_activity_id, response_time_seconds
+    select original_activity_key, response_time_seconds
     from {{ ref('int_email_replies_matched') }}
 ),
 
@@ -66,7 +66,7 @@ emails_owned as (
         records.owner_id,
         users.business_unit_id,
         record_emails.initiated_by,
-        answers.original_activity_id is not null as is_answered,
+        answers.original_activity_key is not null as is_answered,
         answers.response_time_seconds
     from record_emails
     inner join records
@@ -74,8 +74,9 @@ emails_owned as (
         and record_emails.record_id = records.record_id
     left join users
         on records.owner_id = users.user_id
+    -- On the integer keys (one per activity: assert_activity_keys_identify_activities).
     left join answers
-        on record_emails.activity_id = answers.original_activity_id
+        on record_emails.activity_key = answers.original_activity_key
 ),
 
 direct_groups as (
