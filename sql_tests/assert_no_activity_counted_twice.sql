@@ -2,13 +2,16 @@
 -- per record, the six direction counts of mart_relationship_kpis add up to no more than
 -- the distinct completed linked activities (each counts in at most one direction). That no
 -- (record, activity) pair appears twice is the unique_combination test of
--- int_record_activities_joined. Returns one row per violation.
+-- int_record_activities_joined, so its rows are counted here, not distinct activities (the
+-- distinct cost a group by of every row; a repeated pair fails that test instead).
+-- Returns one row per violation.
 -- In Dagster an asset check of mart_relationship_kpis (blocking, as every error-severity test): a test
 -- of several models needs meta.dagster.ref to name the model it checks.
 {{ config(meta={'dagster': {'ref': {'name': 'mart_relationship_kpis'}}}) }}
 
 with record_activities as (
-    select * from {{ ref('int_record_activities_joined') }}
+    select record_type, record_id, completed_from_at, future_until_at
+    from {{ ref('int_record_activities_joined') }}
 ),
 
 kpis as (
@@ -19,7 +22,7 @@ distinct_completed as (
     select
         record_type,
         record_id,
-        count(distinct activity_id) as completed_activities
+        count(*) as completed_activities
     from record_activities
     where {{ activity_status_at() }} = 'completed'
     group by record_type, record_id

@@ -2,7 +2,8 @@
 -- one row per failure:
 -- - owner_distinct: an owner's customer_emails_received and emails_sent in a period equal
 --   the distinct completed emails linked to the owner's records (mart_records) in it,
---   counted here with count(distinct) instead of the marts' one-row-per-team activities;
+--   counted here with a distinct per owner and period instead of the marts'
+--   one-row-per-team activities;
 -- - unit_records: a unit's record counts (owned, by health state now, good_to_poor,
 --   going dark) equal the sums over its owners (every record has one owner);
 -- - unit_activities: a unit's activity counts lie between its busiest owner's and the sum
@@ -25,20 +26,22 @@ records as (
 ),
 
 record_emails as (
-    select record_type, record_id, activity_id, initiated_by, activity_at
+    select record_type, record_id, activity_key, initiated_by, activity_at
     from {{ ref('int_record_activities_joined') }}
     where {{ activity_status_at() }} = 'completed'
         and activity_type = 'email'
 ),
 
-owner_emails as (
-    select
+-- Each completed email once per owner and period, however many of the owner's records it
+-- is linked to (distinct on the integer key: one per activity,
+-- assert_activity_keys_identify_activities). An email's initiator is one value, so one
+-- distinct gives both counts below.
+owner_period_emails as (
+    select distinct
         owner_periods.owner_id,
         owner_periods.period,
-        count(distinct case when record_emails.initiated_by = 'customer'
-            then record_emails.activity_id end) as customer_emails,
-        count(distinct case when record_emails.initiated_by = 'team'
-            then record_emails.activity_id end) as team_emails
+        record_emails.activity_key,
+        record_emails.initiated_by
     from owner_periods
     inner join records
         on owner_periods.owner_id = records.owner_id
@@ -47,7 +50,16 @@ owner_emails as (
         and records.record_id = record_emails.record_id
         and owner_periods.period_start <= record_emails.activity_at
         and owner_periods.period_end > record_emails.activity_at
-    group by owner_periods.owner_id, owner_periods.period
+),
+
+owner_emails as (
+    select
+        owner_id,
+        period,
+        sum(case when initiated_by = 'customer' then 1 else 0 end) as customer_emails,
+        sum(case when initiated_by = 'team' then 1 else 0 end) as team_emails
+    from owner_period_emails
+    group by owner_id, period
 ),
 
 owner_distinct_failures as (

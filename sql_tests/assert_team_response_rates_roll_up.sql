@@ -15,7 +15,7 @@ mart_records as (
 ),
 
 record_emails as (
-    select record_type, record_id, activity_id, initiated_by
+    select record_type, record_id, activity_key, initiated_by
     from {{ ref('int_record_activities_joined') }}
     where {{ activity_status_at() }} = 'completed'
         and activity_type = 'email'
@@ -23,7 +23,7 @@ record_emails as (
 ),
 
 answers as (
-    select original_activity_id, response_time_seconds
+    select original_activity_key, response_time_seconds
     from {{ ref('int_email_replies_matched') }}
 ),
 
@@ -66,7 +66,7 @@ emails_owned as (
         records.owner_id,
         users.business_unit_id,
         record_emails.initiated_by,
-        answers.original_activity_id is not null as is_answered,
+        answers.original_activity_key is not null as is_answered,
         answers.response_time_seconds
     from record_emails
     inner join records
@@ -74,8 +74,29 @@ emails_owned as (
         and record_emails.record_id = records.record_id
     left join users
         on records.owner_id = users.user_id
+    -- On the integer keys (one per activity: assert_activity_keys_identify_activities).
     left join answers
-        on record_emails.activity_id = answers.original_activity_id
+        on record_emails.activity_key = answers.original_activity_key
+),
+
+-- Summed per owner first (an owner has one unit), so the two grains below add up a few
+-- hundred owner rows instead of reading every email twice.
+owner_totals as (
+    select
+        owner_id,
+        business_unit_id,
+        sum(case when initiated_by = 'customer' then 1 else 0 end) as customer_emails,
+        sum(case when initiated_by = 'customer' and is_answered then 1 else 0 end)
+            as answered_by_us,
+        sum(case when initiated_by = 'customer' then response_time_seconds end)
+            as seconds_by_us,
+        sum(case when initiated_by = 'team' then 1 else 0 end) as team_emails,
+        sum(case when initiated_by = 'team' and is_answered then 1 else 0 end)
+            as answered_by_them,
+        sum(case when initiated_by = 'team' then response_time_seconds end)
+            as seconds_by_them
+    from emails_owned
+    group by owner_id, business_unit_id
 ),
 
 direct_groups as (
@@ -83,17 +104,13 @@ direct_groups as (
     select
         '{{ grain }}' as grain,
         {{ column }} as group_id,
-        sum(case when initiated_by = 'customer' then 1 else 0 end) as customer_emails,
-        sum(case when initiated_by = 'customer' and is_answered then 1 else 0 end)
-            as answered_by_us,
-        sum(case when initiated_by = 'customer' then response_time_seconds end) / 3600.0
-            as hours_by_us,
-        sum(case when initiated_by = 'team' then 1 else 0 end) as team_emails,
-        sum(case when initiated_by = 'team' and is_answered then 1 else 0 end)
-            as answered_by_them,
-        sum(case when initiated_by = 'team' then response_time_seconds end) / 3600.0
-            as hours_by_them
-    from emails_owned
+        sum(customer_emails) as customer_emails,
+        sum(answered_by_us) as answered_by_us,
+        sum(seconds_by_us) / 3600.0 as hours_by_us,
+        sum(team_emails) as team_emails,
+        sum(answered_by_them) as answered_by_them,
+        sum(seconds_by_them) / 3600.0 as hours_by_them
+    from owner_totals
     group by {{ column }}
     {%- if not loop.last %}
     union all

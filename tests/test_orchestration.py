@@ -275,7 +275,7 @@ def mart_rows(warehouse: Path) -> dict[str, list[tuple]]:
 
 def test_a_failing_error_check_blocks_the_exports(built_handmade, tmp_path: Path):
     """Yesterday's good build is in place; today's landing files repeat activity id e1 as
-    a phone call. dbt's unique test on int_activities_unioned fails (severity error): the
+    a phone call. dbt's key test on int_activities_unioned fails (severity error): the
     run fails, no export step runs, and stakeholders keep yesterday's files."""
     assert built_handmade.result.success
     warehouse = tmp_path / "warehouse" / "relationship_analytics.duckdb"
@@ -304,7 +304,7 @@ def test_a_failing_error_check_blocks_the_exports(built_handmade, tmp_path: Path
     ]
     assert [
         (evaluation.asset_check_key.name, evaluation.severity) for evaluation in failed_checks
-    ] == [("unique_int_activities_unioned_activity_id", dg.AssetCheckSeverity.ERROR)]
+    ] == [("unique_combination_int_activities_unioned_activity_id", dg.AssetCheckSeverity.ERROR)]
     materialized = {
         event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
     }

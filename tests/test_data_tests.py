@@ -1,0 +1,157 @@
+"""The cheaper data tests still bite (issue 15: tests that cost less and check as much).
+
+Each case copies the built hand-made warehouse, breaks one invariant in one table, runs
+the data test that guards it with `dbt test`, and reads dbt's run_results: the test must
+fail, with the number of failing keys a person can count from the corruption. Covered:
+the hash-first `unique_combination` generic test (sql_tests/generic/unique_combination.sql)
+on repeated keys and on null key parts, and the singular tests rewritten on integer
+activity keys. Runs dbt once per case on a few rows (about 10 s each).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.defs.dbt import DBT_PROJECT_DIR, dbt_executable
+
+
+def run_data_test(warehouse: Path, test_name: str, target: Path) -> tuple[str, int]:
+    """Run one dbt data test against `warehouse`; return (status, failures) from run_results."""
+    completed = subprocess.run(
+        [
+            dbt_executable(),
+            "test",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(target),
+            "--select",
+            test_name,
+            "--vars",
+            '{as_of: "2026-06-30 00:00:00"}',
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "RA_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        text=True,
+    )
+    results = [
+        result
+        for result in json.loads((target / "run_results.json").read_text())["results"]
+        if result["unique_id"].startswith("test.")
+    ]
+    assert len(results) == 1, completed.stdout[-3000:]
+    (result,) = results
+    assert result["unique_id"].split(".")[2] == test_name
+    return result["status"], result["failures"]
+
+
+@pytest.fixture
+def broken_warehouse(built_handmade, tmp_path: Path):
+    """A copy of the hand-made warehouse and a function that runs SQL against it."""
+    assert built_handmade.result.success
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_handmade.warehouse, warehouse)
+
+    def execute(*statements: str) -> Path:
+        with duckdb.connect(str(warehouse)) as connection:
+            for statement in statements:
+                connection.execute(statement)
+        return warehouse
+
+    return execute
+
+
+SIDED = "intermediate.int_activity_parties_sided"
+PEOPLE = "intermediate.int_activity_people_deduplicated"
+UNIONED = "intermediate.int_activities_unioned"
+KPIS = "marts.mart_relationship_kpis"
+
+
+@pytest.mark.parametrize(
+    ("test_name", "statements", "failing_keys"),
+    [
+        pytest.param(
+            "unique_combination_int_activity_parties_sided_activity_party_id",
+            [],
+            0,
+            id="passes-on-the-good-build",
+        ),
+        pytest.param(
+            "unique_combination_int_activity_parties_sided_activity_party_id",
+            # One party landed twice: one key, two rows.
+            [f"insert into {SIDED} select * from {SIDED} order by activity_party_id limit 1"],
+            1,
+            id="repeated-one-column-key",
+        ),
+        pytest.param(
+            "unique_combination_int_activities_unioned_activity_id",
+            # Two activities lose their id: one null key (counted once, with two rows).
+            [
+                f"update {UNIONED} set activity_id = null where activity_id in "
+                f"(select activity_id from {UNIONED} order by activity_id limit 2)"
+            ],
+            1,
+            id="null-one-column-key",
+        ),
+        pytest.param(
+            "unique_combination_int_activity_people_deduplicated_activity_id__party_type__party_id",
+            # Two people rows repeated and one with a null party: three failing keys.
+            [
+                f"insert into {PEOPLE} select * from {PEOPLE} "
+                "order by activity_id, party_type, party_id limit 2",
+                f"insert into {PEOPLE} select * replace (null as party_id) from {PEOPLE} "
+                "order by activity_id, party_type, party_id limit 1",
+            ],
+            3,
+            id="repeated-and-null-composite-keys",
+        ),
+        pytest.param(
+            "assert_no_activity_counted_twice",
+            # A record shows one more email sent than it has completed linked activities.
+            [
+                f"update {KPIS} set emails_sent = emails_sent + 1000 where (record_type, "
+                f"record_id) = (select (record_type, record_id) from {KPIS} "
+                "order by record_type, record_id limit 1)"
+            ],
+            1,
+            id="activity-counted-twice",
+        ),
+        pytest.param(
+            "assert_team_response_rates_roll_up",
+            # One more answer on the record with the most customer emails: the response
+            # rate by us of its owner and of its owner's unit move (two failing groups).
+            [
+                f"update {KPIS} set responses_by_us = responses_by_us + 1 "
+                "where (record_type, record_id) = (select (record_type, record_id) "
+                f"from {KPIS} order by emails_received desc, record_type, record_id limit 1)"
+            ],
+            2,
+            id="team-response-rates",
+        ),
+        pytest.param(
+            "assert_team_marts_reconcile",
+            # One owner-period with an email sent more than its records' distinct emails.
+            [
+                "update marts.mart_owner_periods set emails_sent = emails_sent + 1 "
+                "where (owner_id, period) = (select (owner_id, period) from "
+                "marts.mart_owner_periods order by owner_id, period limit 1)"
+            ],
+            1,
+            id="team-marts-owner-distinct",
+        ),
+    ],
+)
+def test_data_test_fails_on_broken_rows(
+    broken_warehouse, tmp_path: Path, test_name: str, statements: list[str], failing_keys: int
+):
+    warehouse = broken_warehouse(*statements)
+    status, failures = run_data_test(warehouse, test_name, tmp_path / "target")
+    assert (status, failures) == (("fail", failing_keys) if failing_keys else ("pass", 0))
