@@ -10,13 +10,13 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from orchestration.dbt_cli import environment_for_call
 from orchestration.generator import generate
 
 SAMPLE_AS_OF = "2026-06-30T00:00:00Z"
@@ -34,7 +34,6 @@ class BuiltWarehouse:
     result: dg.ExecuteInProcessResult
 
 
-@contextmanager
 def pipeline_environment(
     landing_dir: Path,
     warehouse: Path,
@@ -43,24 +42,15 @@ def pipeline_environment(
     extra_env: dict[str, str] | None = None,
 ):
     """Set RA_* (plus `extra_env`, e.g. RA_SOURCE) for the block; restore them after."""
-    extra_env = extra_env or {}
-    names = ("RA_LANDING_DIR", "RA_WAREHOUSE", "RA_EXPORT_DIR", "RA_AS_OF", *extra_env)
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(
-        RA_LANDING_DIR=str(landing_dir),
-        RA_WAREHOUSE=str(warehouse),
-        RA_EXPORT_DIR=str(export_dir),
-        RA_AS_OF=as_of,
-        **extra_env,
+    return environment_for_call(
+        {
+            "RA_LANDING_DIR": str(landing_dir),
+            "RA_WAREHOUSE": str(warehouse),
+            "RA_EXPORT_DIR": str(export_dir),
+            "RA_AS_OF": as_of,
+            **(extra_env or {}),
+        }
     )
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def materialize_everything(
