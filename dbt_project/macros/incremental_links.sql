@@ -43,6 +43,23 @@
 
 
 {#-
+    Condition on a record of int_record_linking_fingerprints aliased `source_alias`: its
+    current fingerprint has no row in `built` (a links table keeping `record_fingerprint`),
+    so the record is new or its linking inputs changed and its links are built again.
+    Used by the incremental branches of the links and of the record-activity join.
+-#}
+{% macro fingerprint_not_built(built, source_alias) -%}
+    not exists (
+        select 1
+        from {{ built }} as already_built
+        where already_built.record_type = {{ source_alias }}.record_type
+            and already_built.record_id = {{ source_alias }}.record_id
+            and already_built.record_fingerprint = {{ source_alias }}.linking_fingerprint
+    )
+{%- endmacro %}
+
+
+{#-
     Aggregate: a 64-bit hash of the set of `expression` values in a group (text; sorted,
     so the order rows arrive in does not matter). Equal sets give equal hashes; a changed
     set gives another hash except for a 64-bit collision.

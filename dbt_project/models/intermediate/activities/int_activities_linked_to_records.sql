@@ -52,13 +52,7 @@ changed_activities as (
 changed_records as (
     select record_keys.record_key
     from record_keys
-    where not exists (
-        select 1
-        from {{ this }} as built
-        where built.record_type = record_keys.record_type
-            and built.record_id = record_keys.record_id
-            and built.record_fingerprint = record_keys.linking_fingerprint
-    )
+    where {{ fingerprint_not_built(this, 'record_keys') }}
 ),
 
 -- The customer people of interest of changed records: a changed record's participant

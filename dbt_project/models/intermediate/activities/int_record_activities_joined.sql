@@ -44,13 +44,7 @@ changed_activities as (
 changed_records as (
     select current_records.record_type, current_records.record_id
     from {{ ref('int_record_linking_fingerprints') }} as current_records
-    where not exists (
-        select 1
-        from {{ this }} as built
-        where built.record_type = current_records.record_type
-            and built.record_id = current_records.record_id
-            and built.record_fingerprint = current_records.linking_fingerprint
-    )
+    where {{ fingerprint_not_built(this, 'current_records') }}
 ),
 
 changed_links as (
