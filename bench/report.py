@@ -91,7 +91,7 @@ def render_report(
             "",
             f"Incremental / full: {incremental.wall_seconds / full.wall_seconds:.0%}.",
             "",
-            f"dbt thread-seconds (full refresh, two threads): models "
+            f"dbt seconds summed over nodes (full refresh; dbt runs one node at a time): models "
             f"{full.dbt_node_seconds.get('model', 0):.0f}, data tests "
             f"{full.dbt_node_seconds.get('test', 0):.0f}.",
             "",

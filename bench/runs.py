@@ -66,7 +66,7 @@ class RunMeasurement:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     slowest_models: list[tuple[str, float]] = field(default_factory=list)
     rows_per_mart: dict[str, int] = field(default_factory=dict)
-    # Thread-seconds dbt spent in models and in data tests (two threads overlap).
+    # Seconds dbt spent in models and in data tests, summed over nodes.
     dbt_node_seconds: dict[str, float] = field(default_factory=dict)
 
 
