@@ -95,11 +95,15 @@ def render_report(
             f"{full.dbt_node_seconds.get('model', 0):.0f}, data tests "
             f"{full.dbt_node_seconds.get('test', 0):.0f}.",
             "",
-            "Slowest dbt models (full refresh, seconds):",
+            "Slowest dbt models (seconds; the ten slowest of either run):",
             "",
-            "| model | seconds |",
-            "|---|---|",
-            *[f"| {name} | {seconds:.1f} |" for name, seconds in full.slowest_models],
+            "| model | full refresh | incremental |",
+            "|---|---|---|",
+            *[
+                f"| {name} | {full.model_seconds.get(name, 0):.1f} "
+                f"| {incremental.model_seconds.get(name, 0):.1f} |"
+                for name in slowest_models(full, incremental)
+            ],
             "",
             "Rows per mart:",
             "",
@@ -108,6 +112,14 @@ def render_report(
             *[f"| {mart} | {rows:,} |" for mart, rows in full.rows_per_mart.items()],
         ]
     return "\n".join(lines) + "\n"
+
+
+def slowest_models(full: RunMeasurement, incremental: RunMeasurement, count: int = 10) -> list:
+    """Names of the `count` slowest models of each run, slowest in the full refresh first."""
+    names: set[str] = set()
+    for run in (full, incremental):
+        names |= set(sorted(run.model_seconds, key=lambda name: -run.model_seconds[name])[:count])
+    return sorted(names, key=lambda name: (-full.model_seconds.get(name, 0), name))
 
 
 def render_targets(

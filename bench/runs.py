@@ -64,7 +64,8 @@ class RunMeasurement:
     wall_seconds: float = 0.0
     peak_gib: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    slowest_models: list[tuple[str, float]] = field(default_factory=list)
+    # Seconds per dbt model, summed over the run's dbt invocations.
+    model_seconds: dict[str, float] = field(default_factory=dict)
     rows_per_mart: dict[str, int] = field(default_factory=dict)
     # Seconds dbt spent in models and in data tests, summed over nodes.
     dbt_node_seconds: dict[str, float] = field(default_factory=dict)
@@ -119,7 +120,7 @@ def run_jobs(label: str, landing: Path, warehouse: Path, export_dir: Path) -> Ru
     measurement.wall_seconds = time.time() - started_at
     measurement.peak_gib = memory.peak_bytes / 2**30
     timings = dbt_node_timings(since=started_at)
-    measurement.slowest_models = sorted(timings["model"].items(), key=lambda item: -item[1])[:8]
+    measurement.model_seconds = timings["model"]
     measurement.dbt_node_seconds = {kind: sum(nodes.values()) for kind, nodes in timings.items()}
     measurement.rows_per_mart = rows_per_mart(warehouse)
     return measurement

@@ -10,7 +10,7 @@ from bench.runs import RunMeasurement
 def _runs(full_seconds: float, incremental_seconds: float, peak_gib: float):
     stages = {"extract": 1.0, "dbt daily build": 2.0, "exports": 0.5}
     return (
-        RunMeasurement("full refresh", full_seconds, peak_gib, stages, [("m", 1.0)], {"x": 3}),
+        RunMeasurement("full refresh", full_seconds, peak_gib, stages, {"m": 1.0}, {"x": 3}),
         RunMeasurement("incremental (+1%)", incremental_seconds, peak_gib, stages),
     )
 
@@ -33,6 +33,20 @@ def test_the_baseline_ratio_is_judged_at_one_million():
     assert "| 1,000,000 | 10.0 | 20.0 | 2.0 |" in report
     assert "| 10,000,000 | 150.0 | 300.0 | 2.0 |" in report
     assert "| full refresh / baseline at 1,000,000 <= 1.5 | 2.0 | **not met** |" in report
+
+
+def test_slow_models_are_listed_with_both_runs_times():
+    full, incremental = _runs(20.0, 3.0, 2.0)
+    full.model_seconds = {f"model_{n}": float(n) for n in range(12)}
+    # Slow only in the incremental run: listed although not among the full run's ten.
+    incremental.model_seconds = {"model_0": 5.0, "model_11": 0.5}
+    report = render_report({1_000_000: (full, incremental)})
+    assert "| model_11 | 11.0 | 0.5 |" in report
+    assert "| model_2 | 2.0 | 0.0 |" in report
+    assert "| model_0 | 0.0 | 5.0 |" in report
+    assert "| model_1 |" not in report
+    # Slowest in the full refresh first.
+    assert report.index("| model_11 |") < report.index("| model_2 |") < report.index("| model_0 |")
 
 
 def test_hand_written_notes_survive_a_rewrite(tmp_path, monkeypatch):
