@@ -21,7 +21,7 @@ from orchestration.defs.resources import (
     connect_warehouse,
 )
 from orchestration.publishing.bi_file import BI_DATABASE
-from orchestration.publishing.export_files import export_marts, mart_keys, order_by_key
+from orchestration.publishing.export_files import export_marts, key_sort, mart_keys, order_by_key
 from orchestration.publishing.export_set import CURRENT_LINK, PUBLISHED_NAMES, publish, staged_set
 from orchestration.settings import parse_csv_max_rows
 from tests.conftest import HANDMADE_DIR, SAMPLE_AS_OF, pipeline_environment
@@ -201,6 +201,29 @@ def test_a_repeated_key_falls_back_to_every_column_and_errors_name_the_mart(tmp_
         ]
     assert (out / BI_DATABASE).read_bytes() == previous
     assert not list(out.glob(f".{BI_DATABASE}.tmp*"))
+
+
+def test_the_key_check_sees_repeats_spread_over_many_row_groups(tmp_path: Path):
+    """200,000 rows, every key twice, stored in hash order: the check finds the repeats
+    across row groups and threads, so the mart is ordered by the key, then the value."""
+    warehouse = tmp_path / "twice.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.mart_twice as select i // 2 as k, md5(i::varchar) as v "
+            "from range(200000) as t(i) order by hash(i)"
+        )
+        connection.execute("create table marts.mart_once as select * from marts.mart_twice")
+        connection.execute("attach ':memory:' as scratch")
+        connection.execute("create schema scratch.marts")
+        used = {
+            mart: key_sort(connection, f"marts.{mart}", f"scratch.marts.{mart}", ["k", "v"], key)
+            for mart, key in (("mart_twice", ["k"]), ("mart_once", ["k", "v"]))
+        }
+        stored = connection.execute("select k, v from scratch.marts.mart_twice").fetchall()
+        expected = connection.execute("select k, v from marts.mart_twice order by k, v").fetchall()
+    assert used == {"mart_twice": 'order by "k", "v"', "mart_once": 'order by "k", "v"'}
+    assert len(stored) == 200000 and stored == expected
 
 
 def test_a_mart_over_the_csv_bound_gets_parquet_only_and_the_manifest_says_why(

@@ -94,6 +94,9 @@ def attached_bi_database(
     file, if any, stays as it was. Tables get the warehouse's names (marts.<mart>) and
     column types (create table as select keeps them). The file uses storage version
     v1.0.0 (BI_STORAGE_VERSION) whatever the warehouse's DuckDB writes by default.
+
+    Raises duckdb.Error when the file cannot be attached or written (disk full, memory
+    cap), after removing it.
     """
     export_dir.mkdir(parents=True, exist_ok=True)
     final = export_dir / BI_DATABASE
@@ -102,11 +105,11 @@ def attached_bi_database(
         leftover.unlink(missing_ok=True)
     database = BiDatabase(connection, temporary, final)
     catalog = _identifier(database.catalog)
-    connection.execute(
-        f"attach {_sql_string(str(temporary))} as {catalog} "
-        f"(read_write, storage_version {_sql_string(BI_STORAGE_VERSION)})"
-    )
     try:
+        connection.execute(
+            f"attach {_sql_string(str(temporary))} as {catalog} "
+            f"(read_write, storage_version {_sql_string(BI_STORAGE_VERSION)})"
+        )
         connection.execute(f"create schema {catalog}.{MARTS_SCHEMA}")
         yield database
     except BaseException:

@@ -167,8 +167,10 @@ def key_sort(
     by all 23. Whether the key repeats is checked on the new table, whose rows are stored
     in sort order (DuckDB keeps the order of an ORDER BY into CREATE TABLE AS and of a
     single-table scan with an empty OVER (), duckdb.org/docs, "Order Preservation"): a
-    streaming pass comparing each row's key with the previous row's. A repeated key (its
-    unique test failed and the exports still ran) sorts the mart again by every column.
+    streaming pass comparing each row's key with the previous row's (NULLs compare equal;
+    a first row whose key is all NULL counts as a repeat, costing at worst the full sort).
+    A repeated key (its unique test failed and the exports still ran) sorts the mart again
+    by every column.
     """
     full = order_by_key(columns, key)
     if not key or set(key) == set(columns):
