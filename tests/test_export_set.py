@@ -91,8 +91,9 @@ def test_parquet_and_the_bi_file_keep_every_value_exactly_in_key_order(
 def test_the_bi_file_is_written_under_the_runs_memory_cap(tmp_path: Path):
     """The BI file is written by the warehouse connection, so the run's cap bounds it
     (DuckDB's own default is 80% of RAM: 19 GiB for the BI file at 10M activities, when it
-    had a connection of its own). A cap too small for the sort fails the export, naming
-    the mart, and keeps the previous file; no other DuckDB database is opened."""
+    had a connection of its own). A cap too small for the sort (4MB for these 200,000
+    rows; 8MB fails too) fails the export, naming the mart, and keeps the previous file;
+    no other DuckDB database is opened."""
     warehouse = tmp_path / "numbers.duckdb"
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("create schema marts")
@@ -105,7 +106,7 @@ def test_the_bi_file_is_written_under_the_runs_memory_cap(tmp_path: Path):
     with connect_warehouse(warehouse, True, "64MB") as connection:
         export_marts(connection, ["mart_numbers"], out, keys)
     previous = (out / BI_DATABASE).read_bytes()
-    with connect_warehouse(warehouse, True, "1MB") as connection:
+    with connect_warehouse(warehouse, True, "4MB") as connection:
         with pytest.raises(duckdb.OutOfMemoryException, match="exporting mart mart_numbers"):
             export_marts(connection, ["mart_numbers"], out, keys)
         assert [

@@ -106,11 +106,14 @@ def attached_bi_database(
     database = BiDatabase(connection, temporary, final)
     catalog = _identifier(database.catalog)
     try:
-        connection.execute(
-            f"attach {_sql_string(str(temporary))} as {catalog} "
-            f"(read_write, storage_version {_sql_string(BI_STORAGE_VERSION)})"
-        )
-        connection.execute(f"create schema {catalog}.{MARTS_SCHEMA}")
+        try:
+            connection.execute(
+                f"attach {_sql_string(str(temporary))} as {catalog} "
+                f"(read_write, storage_version {_sql_string(BI_STORAGE_VERSION)})"
+            )
+            connection.execute(f"create schema {catalog}.{MARTS_SCHEMA}")
+        except duckdb.Error as error:
+            raise type(error)(f"creating {final}: {error}") from error
         yield database
     except BaseException:
         _discard(database)
