@@ -54,7 +54,7 @@ from orchestration.dashboards.templating import (
     inline_asset,
     render_page,
 )
-from orchestration.publishing.export_files import BUSINESS_UNITS_DIR, export_dashboards
+from orchestration.publishing.dashboard_files import BUSINESS_UNITS_DIR, export_dashboards
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboards"

@@ -9,14 +9,14 @@ from pathlib import Path
 import duckdb
 
 from orchestration.defs.dbt import dbt_project
-from orchestration.publishing.bi_file import BI_DATABASE, write_bi_database
+from orchestration.publishing.bi_file import BI_DATABASE
 from orchestration.publishing.data_dictionary import (
     MartDescription,
     comment_statements,
     mart_descriptions,
     undescribed,
 )
-from orchestration.publishing.export_files import export_mart
+from orchestration.publishing.export_files import export_marts
 
 # A manifest cut down to what the dictionary reads: two marts, one staging model.
 MANIFEST = {
@@ -105,14 +105,15 @@ def test_the_bi_file_and_the_manifest_entry_carry_the_descriptions(tmp_path: Pat
         )
     people = mart_descriptions(MANIFEST)["mart_people"]
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        entry = export_mart(connection, "mart_people", tmp_path / "marts", description=people)
+        (entry,), _, _ = export_marts(
+            connection, ["mart_people"], tmp_path, descriptions={"mart_people": people}
+        )
     assert entry["description"] == "One row per person: who they are."
     assert entry["columns"] == [
         {"name": "person_id", "type": "VARCHAR", "description": "The person's id."},
         {"name": "name", "type": "VARCHAR", "description": "Full name, as landed."},
         {"name": "note", "type": "VARCHAR", "description": None},
     ]
-    write_bi_database(tmp_path, [entry], descriptions={"mart_people": people})
     with duckdb.connect(str(tmp_path / BI_DATABASE), read_only=True) as bi:
         table = bi.execute(
             "select comment from duckdb_tables() where schema_name = 'marts' "
@@ -139,7 +140,7 @@ def test_without_a_dictionary_the_entry_says_none(tmp_path: Path):
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("create schema marts")
         connection.execute("create table marts.mart_x as select 1 as x")
-        entry = export_mart(connection, "mart_x", tmp_path / "marts", description=None)
+        (entry,), _, _ = export_marts(connection, ["mart_x"], tmp_path)
     assert entry["description"] is None
     assert entry["columns"] == [{"name": "x", "type": "INTEGER", "description": None}]
     assert MartDescription("mart_x", "").columns == {}

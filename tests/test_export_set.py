@@ -15,9 +15,13 @@ import duckdb
 import pytest
 
 from orchestration.defs.dbt import dbt_project
-from orchestration.defs.resources import RunSettingsResource, check_run_settings
-from orchestration.publishing.bi_file import BI_DATABASE, write_bi_database
-from orchestration.publishing.export_files import export_mart, mart_keys, order_by_key
+from orchestration.defs.resources import (
+    RunSettingsResource,
+    check_run_settings,
+    connect_warehouse,
+)
+from orchestration.publishing.bi_file import BI_DATABASE
+from orchestration.publishing.export_files import export_marts, key_sort, mart_keys, order_by_key
 from orchestration.publishing.export_set import CURRENT_LINK, PUBLISHED_NAMES, publish, staged_set
 from orchestration.settings import parse_csv_max_rows
 from tests.conftest import HANDMADE_DIR, SAMPLE_AS_OF, pipeline_environment
@@ -46,10 +50,18 @@ def people_warehouse(tmp_path: Path) -> Path:
     return warehouse
 
 
+def export_people(warehouse: Path, out: Path, csv_max_rows: int | None = None) -> dict:
+    """mart_people exported (key person_id) into `out`: its manifest entry."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        entries, _, _ = export_marts(
+            connection, ["mart_people"], out, {"mart_people": ("person_id",)}, csv_max_rows
+        )
+    return entries[0]
+
+
 def test_csv_prefixes_formula_text_cells_and_keeps_numbers(people_warehouse: Path, tmp_path: Path):
     out = tmp_path / "out"
-    with duckdb.connect(str(people_warehouse), read_only=True) as connection:
-        entry = export_mart(connection, "mart_people", out / "marts", ("person_id",))
+    entry = export_people(people_warehouse, out)
     assert entry["key"] == ["person_id"]
     with open(out / "marts" / "mart_people.csv", newline="") as handle:
         rows = list(csv.reader(handle))
@@ -67,9 +79,7 @@ def test_parquet_and_the_bi_file_keep_every_value_exactly_in_key_order(
     people_warehouse: Path, tmp_path: Path
 ):
     out = tmp_path / "out"
-    with duckdb.connect(str(people_warehouse), read_only=True) as connection:
-        entry = export_mart(connection, "mart_people", out / "marts", ("person_id",))
-    write_bi_database(out, [entry])
+    export_people(people_warehouse, out)
     expected = sorted(PEOPLE)
     with duckdb.connect() as reader:
         parquet = reader.execute(f"select * from '{out / 'marts' / 'mart_people.parquet'}'")
@@ -78,29 +88,47 @@ def test_parquet_and_the_bi_file_keep_every_value_exactly_in_key_order(
         assert bi.execute("select * from marts.mart_people").fetchall() == expected
 
 
-def test_the_bi_file_is_written_under_the_runs_memory_cap(people_warehouse: Path, tmp_path: Path):
-    """The cap reaches DuckDB (its own default is 80% of RAM: 19 GiB for the BI file at 10M
-    activities): a cap DuckDB cannot read fails the write and keeps the previous file."""
-    out = tmp_path / "out"
-    with duckdb.connect(str(people_warehouse), read_only=True) as connection:
-        entry = export_mart(connection, "mart_people", out / "marts", ("person_id",))
-    previous = write_bi_database(out, [entry], memory_limit="64MB").read_bytes()
-    with pytest.raises(duckdb.Error, match="Memory must have a number"):
-        write_bi_database(out, [entry], memory_limit="a lot")
-    assert (out / BI_DATABASE).read_bytes() == previous
-    assert not list(out.glob(f".{BI_DATABASE}.tmp*"))
-
-
-def test_csv_and_bi_file_come_from_the_parquet_file_in_key_order_and_a_view_mart_too(
-    tmp_path: Path,
-):
-    """200,000 rows stored in hash order (many row groups and vectors, so a reordering
-    reader would show), and a view over them: every file lists n = 0, 1, 2, ... in order."""
+def test_the_bi_file_is_written_under_the_runs_memory_cap(tmp_path: Path):
+    """The BI file is written by the warehouse connection, so the run's cap bounds it
+    (DuckDB's own default is 80% of RAM: 19 GiB for the BI file at 10M activities, when it
+    had a connection of its own). A cap too small for the sort (4MB for these 200,000
+    rows; 8MB fails too) fails the export, naming the mart, and keeps the previous file;
+    no other DuckDB database is opened."""
     warehouse = tmp_path / "numbers.duckdb"
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("create schema marts")
         connection.execute(
-            "create table marts.mart_numbers as select i as n, 'row ' || i as label, "
+            "create table marts.mart_numbers as select i as n, 'row ' || i as label "
+            "from range(200000) as t(i) order by hash(i)"
+        )
+    out = tmp_path / "out"
+    keys = {"mart_numbers": ("n",)}
+    with connect_warehouse(warehouse, True, "64MB") as connection:
+        export_marts(connection, ["mart_numbers"], out, keys)
+    previous = (out / BI_DATABASE).read_bytes()
+    with connect_warehouse(warehouse, True, "4MB") as connection:
+        with pytest.raises(duckdb.OutOfMemoryException, match="exporting mart mart_numbers"):
+            export_marts(connection, ["mart_numbers"], out, keys)
+        assert [
+            row[0]
+            for row in connection.execute(
+                "select database_name from duckdb_databases() where not internal"
+            ).fetchall()
+        ] == ["numbers"]
+    assert (out / BI_DATABASE).read_bytes() == previous
+    assert not list(out.glob(f".{BI_DATABASE}.tmp*"))
+
+
+def test_every_file_comes_from_the_bi_table_in_key_order_and_a_view_mart_too(tmp_path: Path):
+    """200,000 rows stored in hash order (many row groups and vectors, so a reordering
+    scan would show), and a view over them: every file lists n = 0, 1, 2, ... in order.
+    The labels are text, so the CSV goes through the formula guard (csv_safe_select)."""
+    warehouse = tmp_path / "numbers.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.mart_numbers as select i as n, "
+            "case when i % 7 = 0 then '=' else 'row ' end || i as label, "
             "timestamp '2026-06-30 00:00:00' as kpis_as_of from range(200000) as t(i) "
             "order by hash(i)"
         )
@@ -109,16 +137,26 @@ def test_csv_and_bi_file_come_from_the_parquet_file_in_key_order_and_a_view_mart
         )
     out = tmp_path / "out"
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        numbers = export_mart(connection, "mart_numbers", out / "marts", ("n",))
-        even = export_mart(connection, "mart_even", out / "marts", ("n",))
+        (numbers, even), as_of, _ = export_marts(
+            connection,
+            ["mart_numbers", "mart_even"],
+            out,
+            {"mart_numbers": ("n",), "mart_even": ("n",)},
+        )
     assert (numbers["row_count"], even["row_count"]) == (200000, 100000)
     assert (numbers["as_of"], even["as_of"]) == ("2026-06-30 00:00:00", None)
-    write_bi_database(out, [numbers, even], numbers["as_of"])
+    assert as_of is None  # no mart_relationship_kpis among these
+
+    def label(n: int) -> str:
+        return f"'={n}" if n % 7 == 0 else f"row {n}"  # '=0' is a formula: escaped
 
     with open(out / "marts" / "mart_even.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["n", "label"]
-    assert rows[1:] == [[str(n), f"row {n}"] for n in range(0, 200000, 2)]
+    assert rows[1:] == [[str(n), label(n)] for n in range(0, 200000, 2)]
+    with duckdb.connect() as reader:
+        parquet = reader.execute(f"select n from '{out / 'marts' / 'mart_numbers.parquet'}'")
+        assert parquet.fetchall() == [(n,) for n in range(200000)]
     with duckdb.connect(str(out / BI_DATABASE), read_only=True) as bi:
         stored = bi.execute("select n from marts.mart_numbers order by rowid").fetchall()
         assert stored == [(n,) for n in range(200000)]
@@ -127,28 +165,82 @@ def test_csv_and_bi_file_come_from_the_parquet_file_in_key_order_and_a_view_mart
             "where table_name = 'mart_numbers' order by column_index"
         ).fetchall()
         assert types == [("n", "BIGINT"), ("label", "VARCHAR"), ("kpis_as_of", "TIMESTAMP")]
-        assert bi.execute(
-            "select mart, row_count, cast(as_of as varchar) from main.export_manifest"
-        ).fetchall() == [
-            ("mart_numbers", 200000, "2026-06-30 00:00:00"),
-            ("mart_even", 100000, "2026-06-30 00:00:00"),
+        assert bi.execute("select mart, row_count, as_of from main.export_manifest").fetchall() == [
+            ("mart_numbers", 200000, None),
+            ("mart_even", 100000, None),
         ]
+
+
+def test_a_repeated_key_falls_back_to_every_column_and_errors_name_the_mart(tmp_path: Path):
+    """Sorting by the key alone is the same order only if the key is unique; a mart whose
+    key repeats (its unique test failed) is sorted by every column, as before."""
+    warehouse = tmp_path / "pairs.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.mart_pairs as select * from (values "
+            "(2, 'c'), (1, 'b'), (3, 'a'), (1, 'a'), (2, 'a')) as pairs(k, v)"
+        )
+        connection.execute("create view marts.mart_broken as select error('no such day') as x")
+    out = tmp_path / "out"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (pairs,), _, _ = export_marts(connection, ["mart_pairs"], out, {"mart_pairs": ("k",)})
+        previous = (out / BI_DATABASE).read_bytes()
+        with pytest.raises(duckdb.Error, match="exporting mart mart_broken: .*no such day"):
+            export_marts(connection, ["mart_pairs", "mart_broken"], out)
+        with pytest.raises(ValueError, match="no table or view marts.mart_gone"):
+            export_marts(connection, ["mart_gone"], out)
+    assert pairs["row_count"] == 5
+    with open(out / "marts" / "mart_pairs.csv", newline="") as handle:
+        assert list(csv.reader(handle)) == [
+            ["k", "v"],
+            ["1", "a"],
+            ["1", "b"],
+            ["2", "a"],
+            ["2", "c"],
+            ["3", "a"],
+        ]
+    assert (out / BI_DATABASE).read_bytes() == previous
+    assert not list(out.glob(f".{BI_DATABASE}.tmp*"))
+
+
+def test_the_key_check_sees_repeats_spread_over_many_row_groups(tmp_path: Path):
+    """200,000 rows, every key twice, stored in hash order: the check finds the repeats
+    across row groups and threads, so the mart is ordered by the key, then the value."""
+    warehouse = tmp_path / "twice.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.mart_twice as select i // 2 as k, md5(i::varchar) as v "
+            "from range(200000) as t(i) order by hash(i)"
+        )
+        connection.execute("create table marts.mart_once as select * from marts.mart_twice")
+        connection.execute("attach ':memory:' as scratch")
+        connection.execute("create schema scratch.marts")
+        used = {
+            mart: key_sort(connection, f"marts.{mart}", f"scratch.marts.{mart}", ["k", "v"], key)
+            for mart, key in (("mart_twice", ["k"]), ("mart_once", ["k", "v"]))
+        }
+        stored = connection.execute("select k, v from scratch.marts.mart_twice").fetchall()
+        expected = connection.execute("select k, v from marts.mart_twice order by k, v").fetchall()
+    assert used == {"mart_twice": 'order by "k", "v"', "mart_once": 'order by "k", "v"'}
+    assert len(stored) == 200000 and stored == expected
 
 
 def test_a_mart_over_the_csv_bound_gets_parquet_only_and_the_manifest_says_why(
     people_warehouse: Path, tmp_path: Path
 ):
     """RA_EXPORT_CSV_MAX_ROWS: mart_people has 5 rows; a bound of 4 skips its CSV."""
-    marts = tmp_path / "out" / "marts"
-    with duckdb.connect(str(people_warehouse), read_only=True) as connection:
-        at_bound = export_mart(connection, "mart_people", marts, ("person_id",), csv_max_rows=5)
-        assert at_bound["files"] == {
-            "parquet": "marts/mart_people.parquet",
-            "csv": "marts/mart_people.csv",
-        }
-        assert "csv_skipped" not in at_bound
-        assert (marts / "mart_people.csv").exists()
-        over = export_mart(connection, "mart_people", marts, ("person_id",), csv_max_rows=4)
+    out = tmp_path / "out"
+    marts = out / "marts"
+    at_bound = export_people(people_warehouse, out, csv_max_rows=5)
+    assert at_bound["files"] == {
+        "parquet": "marts/mart_people.parquet",
+        "csv": "marts/mart_people.csv",
+    }
+    assert "csv_skipped" not in at_bound
+    assert (marts / "mart_people.csv").exists()
+    over = export_people(people_warehouse, out, csv_max_rows=4)
     assert over["files"] == {"parquet": "marts/mart_people.parquet"}
     assert over["csv_skipped"] == "rows > bound (5 > RA_EXPORT_CSV_MAX_ROWS=4)"
     assert over["row_count"] == 5
@@ -343,7 +435,7 @@ def test_a_failure_after_the_marts_are_written_publishes_nothing(
     def explode(*args: object, **kwargs: object) -> Path:
         raise OSError("disk full")
 
-    monkeypatch.setattr("orchestration.defs.exports.write_bi_database", explode)
+    monkeypatch.setattr("orchestration.defs.exports.write_manifest", explode)
     result = materialize_exports(built_handmade.warehouse, published)
     assert not result.success
     assert "disk full" in failure_messages(result)

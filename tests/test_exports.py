@@ -12,12 +12,13 @@ import pytest
 
 from orchestration.defs.dbt import dbt_project
 from orchestration.publishing import export_files as exports
-from orchestration.publishing.bi_file import BI_DATABASE, write_bi_database
+from orchestration.publishing.bi_file import BI_DATABASE
 from orchestration.publishing.data_dictionary import mart_descriptions
 from orchestration.publishing.export_files import (
     csv_safe_select,
     existing_marts,
-    export_mart,
+    export_marts,
+    mart_keys,
     write_manifest,
 )
 
@@ -41,16 +42,12 @@ def export_all(warehouse: Path, export_dir: Path) -> dict:
     """What the exports asset does, without Dagster (no CSV bound, descriptions from dbt)."""
     marts = mart_names(warehouse)
     descriptions = dbt_descriptions()
+    keys = mart_keys(json.loads(dbt_project.manifest_path.read_text()))
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert existing_marts(connection, [*marts, "mart_not_built"]) == marts
-        entries = [
-            export_mart(connection, mart, export_dir / "marts", description=descriptions[mart])
-            for mart in marts
-        ]
-        as_of = connection.execute(
-            "select cast(max(kpis_as_of) as varchar) from marts.mart_relationship_kpis"
-        ).fetchone()[0]
-    bi_database = write_bi_database(export_dir, entries, as_of, descriptions)
+        entries, as_of, bi_database = export_marts(
+            connection, marts, export_dir, keys, descriptions=descriptions
+        )
     write_manifest(export_dir, entries, as_of, bi_database)
     return json.loads((export_dir / "manifest.json").read_text())
 
@@ -200,13 +197,8 @@ def test_a_failed_export_keeps_the_previous_files(built_warehouse: Path, tmp_pat
     export_all(built_warehouse, tmp_path)
     bi_before = (tmp_path / BI_DATABASE).read_bytes()
     with duckdb.connect(str(built_warehouse), read_only=True) as connection:
-        kpis = export_mart(connection, "mart_relationship_kpis", tmp_path / "other")
-    missing = {**kpis, "mart": "no_such_mart", "files": {"parquet": "marts/no_such.parquet"}}
-    with pytest.raises(duckdb.Error):
-        write_bi_database(tmp_path, [kpis, missing])
-    with duckdb.connect(str(built_warehouse), read_only=True) as connection:
-        with pytest.raises(duckdb.Error):
-            export_mart(connection, "no_such_mart", tmp_path / "marts")
+        with pytest.raises(ValueError, match="no table or view marts.no_such_mart"):
+            export_marts(connection, ["mart_relationship_kpis", "no_such_mart"], tmp_path)
     assert (tmp_path / BI_DATABASE).read_bytes() == bi_before
     assert not list(tmp_path.rglob(".*tmp*"))
 

@@ -40,14 +40,12 @@ from orchestration.defs.resources import (
     RunSettingsResource,
     open_warehouse,
 )
-from orchestration.publishing.bi_file import write_bi_database
+from orchestration.publishing.dashboard_files import export_dashboards, resolve_business_units
 from orchestration.publishing.data_dictionary import mart_descriptions
 from orchestration.publishing.export_files import (
     existing_marts,
-    export_dashboards,
-    export_mart,
+    export_marts,
     mart_keys,
-    resolve_business_units,
     write_manifest,
 )
 from orchestration.publishing.export_set import new_version, publish, staged_set
@@ -139,26 +137,17 @@ def exports(
             # Named units need the warehouse's users: checked before a file is written.
             resolve_business_units(connection, options)
             marts = existing_marts(connection, MART_NAMES)
-            entries = [
-                export_mart(
-                    connection,
-                    mart,
-                    staging / "marts",
-                    keys.get(mart, ()),
-                    settings.export_csv_max_rows,
-                    descriptions.get(mart),
-                )
-                for mart in marts
-            ]
-            # The instant the marts were computed as of, not the export's own clock.
-            as_of = connection.execute(
-                "select cast(max(kpis_as_of) as varchar) from marts.mart_relationship_kpis"
-            ).fetchone()[0]
+            # Each mart sorted once into the BI file (attached to this connection, under
+            # the run's memory cap), its Parquet and CSV files written from there.
+            entries, as_of, bi_database = export_marts(
+                connection,
+                marts,
+                staging,
+                keys,
+                settings.export_csv_max_rows,
+                descriptions,
+            )
             site = export_dashboards(connection, staging, options)
-        # From the Parquet files just written: the warehouse is not read again.
-        bi_database = write_bi_database(
-            staging, entries, as_of, descriptions, settings.duckdb_memory_limit
-        )
         write_manifest(staging, entries, as_of, bi_database)
         version = publish(export_dir, staging)
     context.log.info(f"published {len(entries)} marts and the dashboards as {version}")

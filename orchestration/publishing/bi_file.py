@@ -1,105 +1,130 @@
 """relationship_marts.duckdb: every mart in one DuckDB file that BI tools open read-only.
 
-Rows never pass through Python, and the warehouse is not read again: the new file copies
-each mart from the Parquet file the same export has just written (already in key order,
-with the warehouse's column types), then adds the marts' dbt descriptions as comments
-(orchestration.publishing.data_dictionary).
+The file is written by the warehouse connection itself: the exports step ATTACHes a new
+file read-write beside its read-only warehouse (DuckDB allows it: `(read_write)` overrides
+the access mode an attached database would otherwise inherit), sorts each mart once into
+its table there, and writes the mart's Parquet and CSV files from that table
+(orchestration.publishing.export_files.export_mart). Rows never pass through Python, the
+warehouse is read once per mart, and everything runs under the connection's memory cap
+(the run's RA_DUCKDB_MEMORY_LIMIT; DuckDB's own default is 80% of RAM).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from orchestration.publishing.data_dictionary import MartDescription, comment_statements
-from orchestration.publishing.export_files import MARTS_SCHEMA, _identifier, _sql_string
-from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
+from orchestration.publishing.data_dictionary import (
+    MARTS_SCHEMA,
+    MartDescription,
+    _identifier,
+    _sql_string,
+    comment_statements,
+)
 
 BI_DATABASE = "relationship_marts.duckdb"
+# BI tools bundle their own, often older, DuckDB: write a file any DuckDB >= 1.0 reads.
 BI_STORAGE_VERSION = "v1.0.0"
+# The name the staging file is attached under in the warehouse connection.
+BI_CATALOG = "bi_file"
 
 
-def write_bi_database(
-    export_dir: Path,
-    entries: Sequence[Mapping[str, object]],
-    as_of: str | None = None,
-    descriptions: Mapping[str, MartDescription] | None = None,
-    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
-) -> Path:
-    """Copy every exported mart into one DuckDB file for BI tools, then rename it into place.
+@dataclass
+class BiDatabase:
+    """The BI file being written, attached to `connection` as `catalog`.
 
-    `entries` are `export_mart`'s manifest entries: each names the mart, its Parquet file
-    (relative to `export_dir`), its columns with their DuckDB types and its row count.
-    A separate file rather than the warehouse itself: BI tools hold their file open, and a
-    reader of the warehouse would block the next run's writer. Tables keep the warehouse's
-    names (marts.<mart>) and column types (each column is cast to the type the entry
-    records), rows are stored in the Parquet file's order, which is the mart's key order,
-    as in the CSV files. Each table and column gets its dbt description (`descriptions`,
-    see data_dictionary) as a DuckDB comment, shown by `duckdb_tables()`,
-    `duckdb_columns()` and BI tools' schema browsers. `main.export_manifest` lists every
-    mart's row count, as-of instant and the time the file was built.
-
-    The copy runs under `memory_limit` (the run's DuckDB cap; DuckDB's own default is 80%
-    of RAM) and keeps the file's row order without sorting: DuckDB preserves the order of
-    a single-table SELECT into CREATE TABLE AS (duckdb.org/docs, "Order Preservation";
-    tests/test_export_set.py checks it on 200,000 rows). Sorting by the file's row number
-    instead held the 45M health-history rows in memory at 10M activities (19 GiB, 74 s;
-    without the sort and capped: 1.8 GiB, 30 s).
-
-    Raises duckdb.Error (the previous file left as it was) when a Parquet file is missing
-    or unreadable.
+    `temporary` is the hidden file beside `final` that `finish` renames into place.
     """
-    descriptions = descriptions or {}
+
+    connection: duckdb.DuckDBPyConnection
+    temporary: Path
+    final: Path
+    catalog: str = BI_CATALOG
+
+    def table(self, mart: str) -> str:
+        """The qualified name of a mart's table: <catalog>.marts.<mart>."""
+        return f"{_identifier(self.catalog)}.{MARTS_SCHEMA}.{_identifier(mart)}"
+
+    def describe(self, description: MartDescription, columns: Sequence[str]) -> None:
+        """The mart's and its columns' dbt descriptions as comments on its table."""
+        for statement in comment_statements(description, columns, catalog=self.catalog):
+            self.connection.execute(statement)
+
+    def finish(self, entries: Sequence[Mapping[str, object]], as_of: str | None) -> Path:
+        """Add main.export_manifest, write the file whole, detach it and rename it into place.
+
+        `entries` are export_mart's manifest entries (mart, row_count); export_manifest
+        lists every mart's row count, the run's as-of instant and the time the file was
+        built. Returns the final path.
+        """
+        built_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        manifest = f"{_identifier(self.catalog)}.main.export_manifest"
+        self.connection.execute(
+            f"create table {manifest} (mart varchar, row_count bigint, "
+            "as_of timestamp, built_at timestamp)"
+        )
+        self.connection.executemany(
+            f"insert into {manifest} values (?, ?, cast(? as timestamp), ?)",
+            [[entry["mart"], entry["row_count"], as_of, built_at] for entry in entries],
+        )
+        self.connection.execute(f"checkpoint {_identifier(self.catalog)}")
+        self.connection.execute(f"detach {_identifier(self.catalog)}")
+        os.replace(self.temporary, self.final)
+        return self.final
+
+
+def _leftovers(temporary: Path) -> tuple[Path, Path]:
+    return temporary, temporary.with_name(temporary.name + ".wal")
+
+
+@contextmanager
+def attached_bi_database(
+    connection: duckdb.DuckDBPyConnection, export_dir: Path
+) -> Iterator[BiDatabase]:
+    """Attach a new BI file (hidden, in `export_dir`) to the warehouse connection.
+
+    The block fills it (export_mart) and ends with `BiDatabase.finish`. If the block
+    fails, or ends without `finish`, the file is detached and removed: the previous BI
+    file, if any, stays as it was. Tables get the warehouse's names (marts.<mart>) and
+    column types (create table as select keeps them). The file uses storage version
+    v1.0.0 (BI_STORAGE_VERSION) whatever the warehouse's DuckDB writes by default.
+
+    Raises duckdb.Error when the file cannot be attached or written (disk full, memory
+    cap), after removing it.
+    """
     export_dir.mkdir(parents=True, exist_ok=True)
     final = export_dir / BI_DATABASE
     temporary = export_dir / f".{BI_DATABASE}.tmp"
-    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+    for leftover in _leftovers(temporary):
         leftover.unlink(missing_ok=True)
-    built_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    database = BiDatabase(connection, temporary, final)
+    catalog = _identifier(database.catalog)
     try:
-        # BI tools bundle their own, often older, DuckDB: write a file any DuckDB >= 1.0 reads.
-        connection = duckdb.connect(
-            str(temporary),
-            config={
-                "storage_compatibility_version": BI_STORAGE_VERSION,
-                "memory_limit": memory_limit,
-            },
-        )
         try:
-            connection.execute(f"create schema {MARTS_SCHEMA}")
-            for entry in entries:
-                mart = str(entry["mart"])
-                columns = [(str(c["name"]), str(c["type"])) for c in entry["columns"]]
-                casts = ", ".join(
-                    f"cast({_identifier(name)} as {data_type}) as {_identifier(name)}"
-                    for name, data_type in columns
-                )
-                parquet = export_dir / str(entry["files"]["parquet"])
-                connection.execute(
-                    f"create table {MARTS_SCHEMA}.{_identifier(mart)} as "
-                    f"select {casts} from read_parquet({_sql_string(str(parquet))})"
-                )
-                if mart in descriptions:
-                    names = [name for name, _ in columns]
-                    for statement in comment_statements(descriptions[mart], names):
-                        connection.execute(statement)
             connection.execute(
-                "create table main.export_manifest (mart varchar, row_count bigint, "
-                "as_of timestamp, built_at timestamp)"
+                f"attach {_sql_string(str(temporary))} as {catalog} "
+                f"(read_write, storage_version {_sql_string(BI_STORAGE_VERSION)})"
             )
-            connection.executemany(
-                "insert into main.export_manifest values (?, ?, cast(? as timestamp), ?)",
-                [[entry["mart"], entry["row_count"], as_of, built_at] for entry in entries],
-            )
-            connection.execute("checkpoint")
-        finally:
-            connection.close()
-        os.replace(temporary, final)
+            connection.execute(f"create schema {catalog}.{MARTS_SCHEMA}")
+        except duckdb.Error as error:
+            raise type(error)(f"creating {final}: {error}") from error
+        yield database
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        _discard(database)
         raise
-    return final
+    if temporary.exists():  # the block ended without `finish`: nothing to publish
+        _discard(database)
+
+
+def _discard(database: BiDatabase) -> None:
+    """Detach the unfinished file (if still attached) and remove it and its WAL."""
+    with suppress(duckdb.Error):
+        database.connection.execute(f"detach database if exists {_identifier(database.catalog)}")
+    for leftover in _leftovers(database.temporary):
+        leftover.unlink(missing_ok=True)

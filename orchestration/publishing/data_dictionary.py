@@ -70,15 +70,21 @@ def _identifier(name: str) -> str:
 
 
 def comment_statements(
-    description: MartDescription, columns: Sequence[str], schema: str = MARTS_SCHEMA
+    description: MartDescription,
+    columns: Sequence[str],
+    schema: str = MARTS_SCHEMA,
+    catalog: str | None = None,
 ) -> list[str]:
-    """`COMMENT ON TABLE` and `COMMENT ON COLUMN` statements for one mart's table.
+    """`COMMENT ON TABLE` and `COMMENT ON COLUMN` statements for one mart's table
+    (<schema>.<mart>, or <catalog>.<schema>.<mart> in an attached database).
 
     `columns` are the table's columns: a description of a column the table lacks (dbt and
     the warehouse out of step) is left out instead of failing the export; a column without
     a description gets no comment.
     """
     table = f"{_identifier(schema)}.{_identifier(description.mart)}"
+    if catalog:
+        table = f"{_identifier(catalog)}.{table}"
     statements = []
     if description.description:
         statements.append(f"comment on table {table} is {_sql_string(description.description)}")

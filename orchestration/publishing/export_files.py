@@ -1,10 +1,12 @@
-"""Publishing marts for BI and dashboards for stakeholders.
+"""Publishing marts for BI: the marts' files of an export set.
 
 - every mart as Parquet, and as CSV when it has at most RA_EXPORT_CSV_MAX_ROWS rows, plus
   manifest.json with every mart's and column's description from dbt (data_dictionary);
 - relationship_marts.duckdb (orchestration.publishing.bi_file), every mart in one file
-  that BI tools open read-only, with the same descriptions as DuckDB comments;
-- dashboards/: static HTML (orchestration.dashboards), for everyone and per business unit.
+  that BI tools open read-only, with the same descriptions as DuckDB comments; each mart
+  is sorted once into that file and its Parquet and CSV files are written from there.
+
+The dashboards/ folder of the same set: orchestration.publishing.dashboard_files.
 
 The Dagster step writes all of these into one folder set aside and publishes the set at
 once (orchestration.publishing.export_set). Every file here is still written next to its final name
@@ -21,25 +23,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from orchestration.dashboards.data import business_units as warehouse_business_units
-from orchestration.dashboards.options import DashboardOptions
-from orchestration.dashboards.paths import safe_name
-from orchestration.dashboards.site import SiteReport, write_site
+from orchestration.publishing.bi_file import BiDatabase, attached_bi_database
 from orchestration.publishing.data_dictionary import MartDescription
 
 MARTS_SCHEMA = "marts"
-DASHBOARDS_DIR = "dashboards"
-BUSINESS_UNITS_DIR = "business_units"
 UNIQUE_TESTS = ("unique", "unique_combination")
+# The mart whose kpis_as_of is the run's as-of instant (manifest.json, the BI file).
+KPIS_MART = "mart_relationship_kpis"
 
 # OWASP "CSV Injection": a cell starting with one of these is a formula to Excel, LibreOffice
 # and Google Sheets (tab and carriage return hide a formula after them). Such a text cell
@@ -113,14 +109,20 @@ def csv_safe_select(columns: Sequence[tuple[str, str]]) -> str:
 
     `columns` is [(name, DuckDB type)]. Only VARCHAR cells change: '=1+1' -> "'=1+1", '-3'
     (text) -> "'-3"; the number -3 stays -3, NULL stays empty. Rule: OWASP CSV Injection.
+
+    The test is a chain of `or`, not `in (...)`: DuckDB 2.0 turns a list of six constants
+    into a join against them, and a join does not keep the scanned table's row order (the
+    CSV of a 259k-row mart came out of key order at 1M activities, 2026-11-30).
+    tests/test_export_set.py checks the order on 200,000 rows.
     """
-    prefixes = ", ".join(_sql_string(prefix) for prefix in FORMULA_PREFIXES)
+    prefixes = [_sql_string(prefix) for prefix in FORMULA_PREFIXES]
     items = []
     for name, data_type in columns:
         column = _identifier(name)
         if data_type.upper() == "VARCHAR":
+            formula = " or ".join(f"left({column}, 1) = {prefix}" for prefix in prefixes)
             items.append(
-                f"case when left({column}, 1) in ({prefixes}) "
+                f"case when {formula} "
                 f"then {_sql_string(FORMULA_ESCAPE)} || {column} else {column} end as {column}"
             )
         else:
@@ -150,60 +152,112 @@ def csv_skip_reason(row_count: int, csv_max_rows: int | None) -> str | None:
     return f"rows > bound ({row_count} > RA_EXPORT_CSV_MAX_ROWS={csv_max_rows})"
 
 
+def key_sort(
+    connection: duckdb.DuckDBPyConnection,
+    relation: str,
+    table: str,
+    columns: Sequence[str],
+    key: Sequence[str],
+) -> str:
+    """Create `table` from `relation` in order_by_key's order; return the `order by` used.
+
+    Sorting by the key alone gives that same order when the key is unique (the mart's
+    unique test in dbt says it is), and costs a fraction: at 1M activities the 4.5M
+    health-history rows sort in 0.8 CPU seconds by their three key columns against 3.8
+    by all 23. Whether the key repeats is checked on the new table, whose rows are stored
+    in sort order (DuckDB keeps the order of an ORDER BY into CREATE TABLE AS and of a
+    single-table scan with an empty OVER (), duckdb.org/docs, "Order Preservation"): a
+    streaming pass comparing each row's key with the previous row's (NULLs compare equal;
+    a first row whose key is all NULL counts as a repeat, costing at worst the full sort).
+    A repeated key (its unique test failed and the exports still ran) sorts the mart again
+    by every column.
+    """
+    full = order_by_key(columns, key)
+    if not key or set(key) == set(columns):
+        connection.execute(f"create table {table} as select * from {relation} {full}")
+        return full
+    by_key = "order by " + ", ".join(_identifier(column) for column in key)
+    connection.execute(f"create table {table} as select * from {relation} {by_key}")
+    same_as_previous = " and ".join(
+        f"{_identifier(column)} is not distinct from lag({_identifier(column)}) over ()"
+        for column in key
+    )
+    (repeats,) = connection.execute(
+        f"select count(*) from (select {same_as_previous} as repeated from {table}) where repeated"
+    ).fetchone()
+    if not repeats:
+        return by_key
+    connection.execute(f"create or replace table {table} as select * from {relation} {full}")
+    return full
+
+
 def export_mart(
     connection: duckdb.DuckDBPyConnection,
     mart: str,
+    bi: BiDatabase,
     marts_dir: Path,
     key: Sequence[str] = (),
     csv_max_rows: int | None = None,
     description: MartDescription | None = None,
 ) -> dict[str, object]:
-    """Write one mart as Parquet, and as CSV unless it has more than `csv_max_rows` rows,
-    rows in key order; return its manifest entry.
+    """Write one mart into the BI file (`bi`), as Parquet, and as CSV unless it has more
+    than `csv_max_rows` rows, rows in key order; return its manifest entry.
 
     The entry: mart, description, files ({"parquet": path, "csv": path} relative to the
     export folder; no "csv" when skipped), csv_skipped (why, only when skipped), key,
     columns ([{name, type, description}]), row_count, as_of. Descriptions come from dbt
-    (`description`, see data_dictionary); None without one.
+    (`description`, see data_dictionary); None without one; they also become the
+    table's comments in the BI file.
 
-    The mart is read from the warehouse once, sorted, into the Parquet file; the row count
-    is what that COPY wrote, and the CSV and the as-of instant are read from the new
-    Parquet file (in its row order), not from the mart again: a mart that is a view
-    (mart_relationship_health_daily) would otherwise be evaluated and sorted once per
-    file. Parquet keeps every DuckDB type of a mart exactly (VARCHAR, BOOLEAN, INTEGER,
-    BIGINT, DOUBLE, DATE, TIMESTAMP), so the CSV text is the same as from the mart itself.
+    The mart is read from the warehouse once, sorted (key_sort) into its BI-file table;
+    the Parquet file, the CSV file, the row count and the as-of instant are read from
+    that table in its stored order (a plain scan keeps it, as for key_sort's check), so a
+    mart that is a view (mart_relationship_health_daily) is evaluated and sorted once.
+    The table keeps the mart's DuckDB types, so Parquet and the CSV text are the same as
+    from the mart itself.
+
+    Raises ValueError when the warehouse has no mart of that name, duckdb.Error (the
+    mart named) when DuckDB fails to read or write it.
     """
     marts_dir.mkdir(parents=True, exist_ok=True)
-    relation = f"{MARTS_SCHEMA}.{_identifier(mart)}"
-    # A mart that does not exist has no columns: the COPY below then fails naming it.
     columns = mart_columns(connection, mart)
-    names = [name for name, _ in columns]
-    order = order_by_key(names, key)
-    parquet = marts_dir / f"{mart}.parquet"
-    row_count = _copy_atomically(
-        connection, f"select * from {relation} {order}", parquet, "format parquet"
-    )
-    csv_skipped = csv_skip_reason(row_count, csv_max_rows)
-    files = {"parquet": f"marts/{mart}.parquet"}
-    if csv_skipped is None:
-        _copy_atomically(
-            connection,
-            in_file_order(parquet, csv_safe_select(columns)),
-            marts_dir / f"{mart}.csv",
-            "format csv, header",
+    if not columns:
+        raise ValueError(
+            f"the warehouse has no table or view {MARTS_SCHEMA}.{mart} to export: build it "
+            "with dbt (make run), or remove it from the marts the exports list"
         )
-        files["csv"] = f"marts/{mart}.csv"
-    else:
-        # Never leave a CSV of an earlier export beside the new Parquet.
-        (marts_dir / f"{mart}.csv").unlink(missing_ok=True)
-    # The weekly mart can be older than the daily ones: say which instant each mart is of.
-    as_of_column = next((c for c in ("kpis_as_of", "refreshed_at") if c in names), None)
-    as_of = None
-    if as_of_column:
-        as_of = connection.execute(
-            f"select cast(max({_identifier(as_of_column)}) as varchar) "
-            f"from read_parquet({_sql_string(str(parquet))})"
-        ).fetchone()[0]
+    names = [name for name, _ in columns]
+    table = bi.table(mart)
+    parquet = marts_dir / f"{mart}.parquet"
+    try:
+        key_sort(connection, f"{MARTS_SCHEMA}.{_identifier(mart)}", table, names, key)
+        row_count = _copy_atomically(
+            connection, f"select * from {table}", parquet, "format parquet"
+        )
+        csv_skipped = csv_skip_reason(row_count, csv_max_rows)
+        files = {"parquet": f"marts/{mart}.parquet"}
+        if csv_skipped is None:
+            _copy_atomically(
+                connection,
+                f"select {csv_safe_select(columns)} from {table}",
+                marts_dir / f"{mart}.csv",
+                "format csv, header",
+            )
+            files["csv"] = f"marts/{mart}.csv"
+        else:
+            # Never leave a CSV of an earlier export beside the new Parquet.
+            (marts_dir / f"{mart}.csv").unlink(missing_ok=True)
+        # The weekly mart can be older than the daily ones: say which instant each is of.
+        as_of_column = next((c for c in ("kpis_as_of", "refreshed_at") if c in names), None)
+        as_of = None
+        if as_of_column:
+            as_of = connection.execute(
+                f"select cast(max({_identifier(as_of_column)}) as varchar) from {table}"
+            ).fetchone()[0]
+        if description:
+            bi.describe(description, names)
+    except duckdb.Error as error:
+        raise type(error)(f"exporting mart {mart}: {error}") from error
     column_descriptions = description.columns if description else {}
     entry: dict[str, object] = {
         "mart": mart,
@@ -224,18 +278,40 @@ def export_mart(
     return entry
 
 
-def in_file_order(parquet: Path, select_list: str = "* exclude (file_row_number)") -> str:
-    """A query of `select_list` over one Parquet file, in the file's row order.
+def export_marts(
+    connection: duckdb.DuckDBPyConnection,
+    marts: Sequence[str],
+    export_dir: Path,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    csv_max_rows: int | None = None,
+    descriptions: Mapping[str, MartDescription] | None = None,
+) -> tuple[list[dict[str, object]], str | None, Path]:
+    """Every mart into the BI file, <export_dir>/marts/<mart>.parquet and .csv.
 
-    DuckDB does not keep a file's row order through every operator (a COPY to CSV of
-    `select <expressions> from read_parquet(...)` came out in another order at 1M rows on
-    2026-11-30), so the order is made explicit with the file's row numbers; sorting one
-    integer column costs a fraction of sorting the mart's key again.
+    Returns (manifest entries, the run's as-of instant, the BI file's path). The as-of is
+    the KPI mart's (the instant the marts were computed as of, not the export's clock);
+    None without that mart. `keys` and `descriptions` per mart (mart_keys,
+    data_dictionary.mart_descriptions); a mart without a key is ordered by every column.
+    On failure no BI file is left and the previous one is kept.
     """
-    return (
-        f"select {select_list} from read_parquet({_sql_string(str(parquet))}, "
-        "file_row_number = true) order by file_row_number"
-    )
+    keys = keys or {}
+    descriptions = descriptions or {}
+    with attached_bi_database(connection, export_dir) as bi:
+        entries = [
+            export_mart(
+                connection,
+                mart,
+                bi,
+                export_dir / "marts",
+                keys.get(mart, ()),
+                csv_max_rows,
+                descriptions.get(mart),
+            )
+            for mart in marts
+        ]
+        as_of = next((e["as_of"] for e in entries if e["mart"] == KPIS_MART), None)
+        bi_database = bi.finish(entries, as_of)
+    return entries, as_of, bi_database  # type: ignore[return-value]
 
 
 def _copy_atomically(
@@ -278,94 +354,9 @@ def existing_marts(connection: duckdb.DuckDBPyConnection, marts: list[str]) -> l
     present = {
         row[0]
         for row in connection.execute(
-            "select table_name from information_schema.tables where table_schema = ?",
+            "select table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = ?",
             [MARTS_SCHEMA],
         ).fetchall()
     }
     return [mart for mart in marts if mart in present]
-
-
-@dataclass
-class DashboardExport:
-    directory: Path
-    sites: list[SiteReport] = field(default_factory=list)
-
-    @property
-    def pages(self) -> int:
-        return sum(sum(site.pages.values()) for site in self.sites)
-
-
-def resolve_business_units(
-    connection: duckdb.DuckDBPyConnection, options: DashboardOptions
-) -> list[str]:
-    """The units to export: every unit for 'all'; a named unit must own at least one user."""
-    if not options.business_units:
-        return []
-    known = warehouse_business_units(connection)
-    if options.every_business_unit:
-        return known
-    unknown = [unit for unit in options.business_units if unit not in known]
-    if unknown:
-        raise ValueError(
-            f"RA_DASHBOARD_BUSINESS_UNITS names {', '.join(unknown)}, which no user belongs "
-            f"to; known units: {', '.join(known) or 'none'}"
-        )
-    return list(options.business_units)
-
-
-def _swap_directory(staging: Path, final: Path) -> None:
-    """Put a finished tree in place: readers see the old tree or the new one, never half."""
-    if final.exists():
-        retired = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(final, retired)
-        os.replace(staging, final)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        os.replace(staging, final)
-
-
-def export_dashboards(
-    connection: duckdb.DuckDBPyConnection,
-    export_dir: Path,
-    options: DashboardOptions,
-    built_at: datetime | None = None,
-) -> DashboardExport:
-    """Write $RA_EXPORT_DIR/dashboards: the full site and one site per requested unit.
-
-    A unit's site, under dashboards/business_units/<unit>/, holds only the records owned by
-    that unit's users and can be handed to that unit as it is.
-    """
-    export_dir.mkdir(parents=True, exist_ok=True)
-    built_at = built_at or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    units = resolve_business_units(connection, options)
-    unit_links = [(unit, safe_name(unit)) for unit in units]
-    final = export_dir / DASHBOARDS_DIR
-    staging = export_dir / f".{DASHBOARDS_DIR}.tmp-{uuid.uuid4().hex[:8]}"
-    result = DashboardExport(directory=final)
-    try:
-        result.sites.append(
-            write_site(connection, staging, options.top_n, None, built_at, unit_links)
-        )
-        for unit, unit_dir in unit_links:
-            result.sites.append(
-                write_site(
-                    connection,
-                    staging / BUSINESS_UNITS_DIR / unit_dir,
-                    options.top_n,
-                    unit,
-                    built_at,
-                )
-            )
-        manifest = {
-            "built_at": built_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "top_n": options.top_n,
-            "sites": [site.as_json(staging) for site in result.sites],
-        }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        for site in result.sites:
-            site.directory = final / site.directory.relative_to(staging)
-        _swap_directory(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return result
