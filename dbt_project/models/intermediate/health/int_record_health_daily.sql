@@ -86,21 +86,34 @@ people_counts as (
     group by record_key
 ),
 
--- The days each person of interest took part (in a qualifying role) in a completed
--- activity linked to the record.
-participation_days as (
+-- The days each customer party took part (in a qualifying role) in a completed activity
+-- linked to the record. Distinct before the people of interest are joined: the distinct is
+-- also a join-order barrier. Left to itself DuckDB joined people of interest to completed
+-- links by record first (5.8M rows at 1M activities, the build side of the party join) and
+-- spent more time on that one join than on the running totals (docs/benchmarks.md).
+customer_participations as (
     select distinct
-        people_of_interest.person_key,
-        people_of_interest.record_key,
+        completed.record_key,
+        parties.party_id,
         completed.day_number
-    from people_of_interest
-    inner join {{ ref('int_activity_parties_sided') }} as parties
-        on people_of_interest.person_id = parties.party_id
+    from {{ ref('int_activity_parties_sided') }} as parties
     inner join completed
         on parties.activity_key = completed.activity_key
-        and people_of_interest.record_key = completed.record_key
     where parties.links_to_records
         and parties.side = 'customer'
+),
+
+-- The days each person of interest took part: one row per person key and day, as the
+-- participations are distinct and a person of interest is one (record, person).
+participation_days as (
+    select
+        people_of_interest.person_key,
+        people_of_interest.record_key,
+        customer_participations.day_number
+    from customer_participations
+    inner join people_of_interest
+        on customer_participations.record_key = people_of_interest.record_key
+        and customer_participations.party_id = people_of_interest.person_id
 ),
 
 -- A person counts on day d when they took part on some day e with d - window < e <= d: a
@@ -149,6 +162,8 @@ customer_email_sentiments as (
 {%- set first_score_day_number = '(' ~ as_of_day_number ~ ' - '
     ~ (score_days_kept - 1) ~ ')' %}
 {%- set window_days = var('health_window_days') %}
+{#- Components whose explanation (score, contribution points) holds for a whole change row. #}
+{%- set span_explained_components = ['frequency', 'reciprocity', 'breadth', 'sentiment'] %}
 {#- Something on day e is in the window of day d when d - window_days < e <= d: it enters on
     e and leaves on e + window_days. Only score days are output, so every change up to the
     first score day folds onto it; what left the window before then never counts. #}
@@ -333,17 +348,30 @@ span_components as (
         on rolling.record_key = people_counts.record_key
 ),
 
--- Reasons that read only the window sums (every one but recency and meeting), costed and
--- written once per change row rather than once per score day: 10 times fewer rows.
+-- Everything that reads only the window sums, computed once per change row rather than once
+-- per score day (6 times fewer rows at 1M activities): reciprocity, the reasons but recency
+-- and meeting (their points, sentences and ranks among themselves) and the explanation of
+-- every component but recency.
 span_reasons as (
     select
         *,
+        {{ health_reciprocity('initiative_component', 'answer_component') }}
+            as reciprocity_component,
         {{ health_reason_candidates(health_span_reason_names()) }},
         {{ health_reason_sentences(health_span_reason_names()) }}
     from span_components
 ),
 
--- Each change row holds on the score days from its day to the day before the next change.
+span_explained as (
+    select
+        *,
+        {{ health_reason_span_ranks(health_span_reason_names()) }},
+        {{ health_component_explanations(span_explained_components, 'span_reasons') }}
+    from span_reasons
+),
+
+-- Each change row holds on the score days from its day to the day before the next change,
+-- carrying only what the day's score, recency, meeting reason and reasons text read.
 score_days as (
     select
         record_key,
@@ -352,27 +380,20 @@ score_days as (
         activities_to_date,
         last_activity_day_number,
         last_meeting_day_number,
-        window_activities,
-        window_customer_initiated_activities,
-        window_initiated_activities,
-        window_team_emails,
-        window_customer_answers,
-        window_people_engaged,
-        people_of_interest,
         frequency_component,
-        initiative_component,
-        answer_component,
+        reciprocity_component,
         breadth_component,
         sentiment_component,
-        sentiment_average,
-        earlier_sentiment_average,
-        {{ health_reciprocity('initiative_component', 'answer_component') }}
-            as reciprocity_component,
+        {%- for name in span_explained_components %}
+        {{ name }}_score,
+        {{ name }}_contribution_points,
+        {%- endfor %}
         {%- for name in health_span_reason_names() %}
         reason_loss_{{ name }},
-        reason_text_{{ name }}{% if not loop.last %},{% endif %}
+        reason_text_{{ name }},
+        reason_span_rank_{{ name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from span_reasons
+    from span_explained
     where day_number <= {{ as_of_day_number }}
 ),
 
@@ -406,7 +427,7 @@ reason_candidates as (
 reason_ranks as (
     select
         *,
-        {{ health_reason_ranks() }}
+        {{ health_reason_ranks(precomputed=health_span_reason_names()) }}
     from reason_candidates
 ),
 
@@ -434,7 +455,16 @@ final as (
         cast(reasons.reciprocity_component as double) as reciprocity_component,
         cast(reasons.breadth_component as double) as breadth_component,
         cast(reasons.sentiment_component as double) as sentiment_component,
-        {{ health_explanation_columns('reasons') }}
+        reasons.frequency_score,
+        reasons.frequency_contribution_points,
+        {{ health_component_explanations(['recency'], 'reasons') }},
+        reasons.reciprocity_score,
+        reasons.reciprocity_contribution_points,
+        reasons.breadth_score,
+        reasons.breadth_contribution_points,
+        reasons.sentiment_score,
+        reasons.sentiment_contribution_points,
+        reasons.health_reasons
     from reasons
     inner join applicable_records
         on reasons.record_key = applicable_records.record_key
