@@ -65,13 +65,15 @@ completed as (
 ),
 
 -- Engagement breadth: customer people of interest of accounts, opportunities and leads (a
--- contact's only person is itself: no breadth), each with a small integer key.
+-- contact's only person is itself: no breadth), each with a small integer key per record
+-- (person_key) and per person (person_number, the same for all records of a person).
 people_of_interest as (
     select
         applicable_records.record_key,
         people.person_id,
         row_number() over (order by applicable_records.record_key, people.person_id)
-            as person_key
+            as person_key,
+        dense_rank() over (order by people.person_id) as person_number
     from {{ ref('int_record_people_of_interest') }} as people
     inner join applicable_records
         on people.record_type = applicable_records.record_type
@@ -86,17 +88,26 @@ people_counts as (
     group by record_key
 ),
 
--- The days each customer party took part (in a qualifying role) in a completed activity
--- linked to the record. Distinct before the people of interest are joined: the distinct is
--- also a join-order barrier. Left to itself DuckDB joined people of interest to completed
--- links by record first (5.8M rows at 1M activities, the build side of the party join) and
--- spent more time on that one join than on the running totals (docs/benchmarks.md).
+people_numbered as (
+    select distinct person_id, person_number
+    from people_of_interest
+),
+
+-- The days each person of interest took part (in a qualifying role) in a completed activity
+-- linked to one of their records, as integers: made distinct before the records' people of
+-- interest are joined. The distinct is also a join-order barrier: left to itself DuckDB
+-- joined people of interest to the completed links by record first (57M rows at 10M
+-- activities, the build side of the party join; 54 s of the model's 124 s there). Distinct
+-- on a 36-character party id instead of person_number spilled to disk at 10M
+-- (docs/benchmarks.md).
 customer_participations as (
     select distinct
         completed.record_key,
-        parties.party_id,
+        people_numbered.person_number,
         completed.day_number
     from {{ ref('int_activity_parties_sided') }} as parties
+    inner join people_numbered
+        on parties.party_id = people_numbered.person_id
     inner join completed
         on parties.activity_key = completed.activity_key
     where parties.links_to_records
@@ -113,7 +124,7 @@ participation_days as (
     from customer_participations
     inner join people_of_interest
         on customer_participations.record_key = people_of_interest.record_key
-        and customer_participations.party_id = people_of_interest.person_id
+        and customer_participations.person_number = people_of_interest.person_number
 ),
 
 -- A person counts on day d when they took part on some day e with d - window < e <= d: a
