@@ -253,15 +253,21 @@
     up to the score before rounding), as <name>_score and <name>_contribution_points, the
     weight var being health_weight_<name>. Breadth is null where it is absent (contacts,
     records without customer people of interest), sentiment where no scored customer email
-    is in the window. int_record_health_daily writes all but recency once per change row. -#}
-{% macro health_component_explanations(components, alias) -%}
+    is in the window. Components in precomputed are read from alias (int_record_health_daily
+    writes all but recency once per change row). -#}
+{% macro health_component_explanations(components, alias, precomputed=[]) -%}
     {%- for name in components %}
+    {%- if name in precomputed %}
+    {{ alias }}.{{ name }}_score,
+    {{ alias }}.{{ name }}_contribution_points
+    {%- else %}
     cast({{ round_double('100 * ' ~ alias ~ '.' ~ name ~ '_component', 1) }} as double)
         as {{ name }}_score,
     cast({{ round_double(health_contribution(
         alias ~ '.' ~ name ~ '_component', 'health_weight_' ~ name, alias ~ '.breadth_component',
         alias ~ '.sentiment_component'
     ), 2) }} as double) as {{ name }}_contribution_points
+    {%- endif %}
     {%- if not loop.last %},{% endif %}
     {%- endfor %}
 {%- endmacro %}

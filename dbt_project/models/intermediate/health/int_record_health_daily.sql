@@ -14,12 +14,10 @@
 --                 absent for contacts (weight 0 by default: shown, not scored).
 --   sentiment   = (average compound of the scored customer emails + 1) / 2; absent without one.
 --
--- Bounded memory at 10 million activities: running totals are taken only over the days on
--- which something changes for a record (an activity or answer enters the window, or leaves
--- it health_window_days later), and each change row is then spread over the score days up
--- to the next change. A dense record x day grid under rolling windows needed more than
--- 8 GB there. Records get a small integer key: sorting by 36-character ids cost more than
--- the sums themselves.
+-- Bounded memory at 10M activities (docs/benchmarks.md): running totals only over the days
+-- on which something changes for a record (an activity or answer enters the window, or
+-- leaves it health_window_days later), each change row then spread over its score days (a
+-- dense record x day grid needed more than 8 GB); integer keys for records and people.
 with applicable_records as (
     select
         record_type,
@@ -65,8 +63,8 @@ completed as (
 ),
 
 -- Engagement breadth: customer people of interest of accounts, opportunities and leads (a
--- contact's only person is itself: no breadth), each with a small integer key per record
--- (person_key) and per person (person_number, the same for all records of a person).
+-- contact's only person is itself: no breadth), with integer keys per (record, person) and
+-- per person.
 people_of_interest as (
     select
         applicable_records.record_key,
@@ -94,12 +92,9 @@ people_numbered as (
 ),
 
 -- The days each person of interest took part (in a qualifying role) in a completed activity
--- linked to one of their records, as integers: made distinct before the records' people of
--- interest are joined. The distinct is also a join-order barrier: left to itself DuckDB
--- joined people of interest to the completed links by record first (57M rows at 10M
--- activities, the build side of the party join; 54 s of the model's 124 s there). Distinct
--- on a 36-character party id instead of person_number spilled to disk at 10M
--- (docs/benchmarks.md).
+-- linked to a record, distinct on integers before the people of interest are joined: the
+-- distinct is a join-order barrier, without which DuckDB built people of interest x links
+-- by record (57M rows at 10M activities; docs/benchmarks.md).
 customer_participations as (
     select distinct
         completed.record_key,
@@ -114,8 +109,7 @@ customer_participations as (
         and parties.side = 'customer'
 ),
 
--- The days each person of interest took part: one row per person key and day, as the
--- participations are distinct and a person of interest is one (record, person).
+-- One row per person key and day (participations are distinct).
 participation_days as (
     select
         people_of_interest.person_key,
@@ -173,7 +167,7 @@ customer_email_sentiments as (
 {%- set first_score_day_number = '(' ~ as_of_day_number ~ ' - '
     ~ (score_days_kept - 1) ~ ')' %}
 {%- set window_days = var('health_window_days') %}
-{#- Components whose explanation (score, contribution points) holds for a whole change row. #}
+{#- Components explained (score, contribution points) once per change row. #}
 {%- set span_explained_components = ['frequency', 'reciprocity', 'breadth', 'sentiment'] %}
 {#- Something on day e is in the window of day d when d - window_days < e <= d: it enters on
     e and leaves on e + window_days. Only score days are output, so every change up to the
@@ -359,10 +353,9 @@ span_components as (
         on rolling.record_key = people_counts.record_key
 ),
 
--- Everything that reads only the window sums, computed once per change row rather than once
--- per score day (6 times fewer rows at 1M activities): reciprocity, the reasons but recency
--- and meeting (their points, sentences and ranks among themselves) and the explanation of
--- every component but recency.
+-- What reads only the window sums, once per change row rather than per score day (6 times
+-- fewer rows): reciprocity, the reasons but recency and meeting (points, sentences, ranks
+-- among themselves), the explanation of every component but recency.
 span_reasons as (
     select
         *,
@@ -381,8 +374,7 @@ span_explained as (
     from span_reasons
 ),
 
--- Each change row holds on the score days from its day to the day before the next change,
--- carrying only what the day's score, recency, meeting reason and reasons text read.
+-- Each change row holds on the score days from its day to the day before the next change.
 score_days as (
     select
         record_key,
@@ -466,15 +458,10 @@ final as (
         cast(reasons.reciprocity_component as double) as reciprocity_component,
         cast(reasons.breadth_component as double) as breadth_component,
         cast(reasons.sentiment_component as double) as sentiment_component,
-        reasons.frequency_score,
-        reasons.frequency_contribution_points,
-        {{ health_component_explanations(['recency'], 'reasons') }},
-        reasons.reciprocity_score,
-        reasons.reciprocity_contribution_points,
-        reasons.breadth_score,
-        reasons.breadth_contribution_points,
-        reasons.sentiment_score,
-        reasons.sentiment_contribution_points,
+        {{ health_component_explanations(
+            ['frequency', 'recency', 'reciprocity', 'breadth', 'sentiment'], 'reasons',
+            precomputed=span_explained_components
+        ) }},
         reasons.health_reasons
     from reasons
     inner join applicable_records
