@@ -171,31 +171,56 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- 1-based rank of a candidate among those that apply (null when it does not apply). -#}
-{% macro _health_reason_rank(name) -%}
+{#- 1 when candidate other ranks before candidate name (more points, or as many and earlier
+    in the tie-break order), else 0 (also when either does not apply). -#}
+{% macro _health_reason_beats(other, name) -%}
     {%- set names = _health_reason_names() -%}
-    {%- set position = names.index(name) -%}
+    case
+        when reason_loss_{{ other }} > reason_loss_{{ name }}
+        {%- if names.index(other) < names.index(name) %}
+            or reason_loss_{{ other }} = reason_loss_{{ name }}
+        {%- endif %} then 1
+        else 0
+    end
+{%- endmacro %}
+
+{#- 1-based rank of a candidate among those that apply (null when it does not apply): base
+    plus one for each candidate in others that ranks before it. -#}
+{% macro _health_reason_rank(name, others, base='1') -%}
     case
         when reason_loss_{{ name }} is null then null
-        else 1
-        {%- for other in names if other != name %}
-            + case
-                when reason_loss_{{ other }} > reason_loss_{{ name }}
-                {%- if names.index(other) < position %}
-                    or reason_loss_{{ other }} = reason_loss_{{ name }}
-                {%- endif %} then 1
-                else 0
-            end
+        else {{ base }}
+        {%- for other in others if other != name %}
+            + {{ _health_reason_beats(other, name) }}
         {%- endfor %}
     end
 {%- endmacro %}
 
+{#- One column per candidate named, reason_span_rank_<name>: its rank among the named
+    candidates only. int_record_health_daily computes it once per change row for the
+    candidates that read only window sums; health_reason_ranks(precomputed=names) then adds
+    the day candidates that rank before each. The sum splits exactly: a rank counts the
+    candidates before it, the span ones once per change row, the day ones once per day. -#}
+{% macro health_reason_span_ranks(names) -%}
+    {%- for name in names %}
+    {{ _health_reason_rank(name, names) }} as reason_span_rank_{{ name }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
 {#- One column per candidate, reason_rank_<name>: its rank among those that apply. Computed
     once per row in its own step: inlined in each position's CASE it cost three times as
-    much at 45M history rows. -#}
-{% macro health_reason_ranks() -%}
-    {%- for name in _health_reason_names() %}
-    {{ _health_reason_rank(name) }} as reason_rank_{{ name }}
+    much at 45M history rows. Candidates in precomputed start from reason_span_rank_<name>
+    (health_reason_span_ranks) and compare with the other candidates only. -#}
+{% macro health_reason_ranks(precomputed=[]) -%}
+    {%- set names = _health_reason_names() -%}
+    {%- set others = names | reject('in', precomputed) | list -%}
+    {%- for name in names %}
+    {%- if name in precomputed %}
+    {{ _health_reason_rank(name, others, 'reason_span_rank_' ~ name) }} as reason_rank_{{ name }}
+    {%- else %}
+    {{ _health_reason_rank(name, names) }} as reason_rank_{{ name }}
+    {%- endif %}
     {%- if not loop.last %},{% endif %}
     {%- endfor %}
 {%- endmacro %}
@@ -222,25 +247,27 @@
     {{ dbt.concat(parts) }}
 {%- endmacro %}
 
-{#- The explanation columns of a health row (alias: the relation holding the columns above):
-    each component as 0-100 (one decimal) and its contribution in score points (two
-    decimals; they add up to the score before rounding), then the reasons. Breadth is null
-    where it is absent (contacts, records without customer people of interest), sentiment
-    where no scored customer email is in the window. -#}
-{% macro health_explanation_columns(alias) -%}
-    {%- for name, weight_var in [
-        ('frequency', 'health_weight_frequency'),
-        ('recency', 'health_weight_recency'),
-        ('reciprocity', 'health_weight_reciprocity'),
-        ('breadth', 'health_weight_breadth'),
-        ('sentiment', 'health_weight_sentiment'),
-    ] %}
+{#- The explanation of the named components of a health row (alias: the relation holding
+    <name>_component, breadth_component and sentiment_component): each component as 0-100
+    (one decimal) and its contribution in score points (two decimals; the contributions add
+    up to the score before rounding), as <name>_score and <name>_contribution_points, the
+    weight var being health_weight_<name>. Breadth is null where it is absent (contacts,
+    records without customer people of interest), sentiment where no scored customer email
+    is in the window. Components in precomputed are read from alias (int_record_health_daily
+    writes all but recency once per change row). -#}
+{% macro health_component_explanations(components, alias, precomputed=[]) -%}
+    {%- for name in components %}
+    {%- if name in precomputed %}
+    {{ alias }}.{{ name }}_score,
+    {{ alias }}.{{ name }}_contribution_points
+    {%- else %}
     cast({{ round_double('100 * ' ~ alias ~ '.' ~ name ~ '_component', 1) }} as double)
         as {{ name }}_score,
     cast({{ round_double(health_contribution(
-        alias ~ '.' ~ name ~ '_component', weight_var, alias ~ '.breadth_component',
+        alias ~ '.' ~ name ~ '_component', 'health_weight_' ~ name, alias ~ '.breadth_component',
         alias ~ '.sentiment_component'
-    ), 2) }} as double) as {{ name }}_contribution_points,
+    ), 2) }} as double) as {{ name }}_contribution_points
+    {%- endif %}
+    {%- if not loop.last %},{% endif %}
     {%- endfor %}
-    {{ alias }}.health_reasons
 {%- endmacro %}

@@ -14,12 +14,10 @@
 --                 absent for contacts (weight 0 by default: shown, not scored).
 --   sentiment   = (average compound of the scored customer emails + 1) / 2; absent without one.
 --
--- Bounded memory at 10 million activities: running totals are taken only over the days on
--- which something changes for a record (an activity or answer enters the window, or leaves
--- it health_window_days later), and each change row is then spread over the score days up
--- to the next change. A dense record x day grid under rolling windows needed more than
--- 8 GB there. Records get a small integer key: sorting by 36-character ids cost more than
--- the sums themselves.
+-- Bounded memory at 10M activities (docs/benchmarks.md): running totals only over the days
+-- on which something changes for a record (an activity or answer enters the window, or
+-- leaves it health_window_days later), each change row then spread over its score days (a
+-- dense record x day grid needed more than 8 GB); integer keys for records and people.
 with applicable_records as (
     select
         record_type,
@@ -65,13 +63,15 @@ completed as (
 ),
 
 -- Engagement breadth: customer people of interest of accounts, opportunities and leads (a
--- contact's only person is itself: no breadth), each with a small integer key.
+-- contact's only person is itself: no breadth), with integer keys per (record, person) and
+-- per person.
 people_of_interest as (
     select
         applicable_records.record_key,
         people.person_id,
         row_number() over (order by applicable_records.record_key, people.person_id)
-            as person_key
+            as person_key,
+        dense_rank() over (order by people.person_id) as person_number
     from {{ ref('int_record_people_of_interest') }} as people
     inner join applicable_records
         on people.record_type = applicable_records.record_type
@@ -86,21 +86,39 @@ people_counts as (
     group by record_key
 ),
 
--- The days each person of interest took part (in a qualifying role) in a completed
--- activity linked to the record.
-participation_days as (
-    select distinct
-        people_of_interest.person_key,
-        people_of_interest.record_key,
-        completed.day_number
+people_numbered as (
+    select distinct person_id, person_number
     from people_of_interest
-    inner join {{ ref('int_activity_parties_sided') }} as parties
-        on people_of_interest.person_id = parties.party_id
+),
+
+-- The days each person of interest took part (in a qualifying role) in a completed activity
+-- linked to a record, distinct on integers before the people of interest are joined: the
+-- distinct is a join-order barrier, without which DuckDB built people of interest x links
+-- by record (57M rows at 10M activities; docs/benchmarks.md).
+customer_participations as (
+    select distinct
+        completed.record_key,
+        people_numbered.person_number,
+        completed.day_number
+    from {{ ref('int_activity_parties_sided') }} as parties
+    inner join people_numbered
+        on parties.party_id = people_numbered.person_id
     inner join completed
         on parties.activity_key = completed.activity_key
-        and people_of_interest.record_key = completed.record_key
     where parties.links_to_records
         and parties.side = 'customer'
+),
+
+-- One row per person key and day (participations are distinct).
+participation_days as (
+    select
+        people_of_interest.person_key,
+        people_of_interest.record_key,
+        customer_participations.day_number
+    from customer_participations
+    inner join people_of_interest
+        on customer_participations.record_key = people_of_interest.record_key
+        and customer_participations.person_number = people_of_interest.person_number
 ),
 
 -- A person counts on day d when they took part on some day e with d - window < e <= d: a
@@ -149,6 +167,8 @@ customer_email_sentiments as (
 {%- set first_score_day_number = '(' ~ as_of_day_number ~ ' - '
     ~ (score_days_kept - 1) ~ ')' %}
 {%- set window_days = var('health_window_days') %}
+{#- Components explained (score, contribution points) once per change row. #}
+{%- set span_explained_components = ['frequency', 'reciprocity', 'breadth', 'sentiment'] %}
 {#- Something on day e is in the window of day d when d - window_days < e <= d: it enters on
     e and leaves on e + window_days. Only score days are output, so every change up to the
     first score day folds onto it; what left the window before then never counts. #}
@@ -333,14 +353,25 @@ span_components as (
         on rolling.record_key = people_counts.record_key
 ),
 
--- Reasons that read only the window sums (every one but recency and meeting), costed and
--- written once per change row rather than once per score day: 10 times fewer rows.
+-- What reads only the window sums, once per change row rather than per score day (6 times
+-- fewer rows): reciprocity, the reasons but recency and meeting (points, sentences, ranks
+-- among themselves), the explanation of every component but recency.
 span_reasons as (
     select
         *,
+        {{ health_reciprocity('initiative_component', 'answer_component') }}
+            as reciprocity_component,
         {{ health_reason_candidates(health_span_reason_names()) }},
         {{ health_reason_sentences(health_span_reason_names()) }}
     from span_components
+),
+
+span_explained as (
+    select
+        *,
+        {{ health_reason_span_ranks(health_span_reason_names()) }},
+        {{ health_component_explanations(span_explained_components, 'span_reasons') }}
+    from span_reasons
 ),
 
 -- Each change row holds on the score days from its day to the day before the next change.
@@ -352,27 +383,20 @@ score_days as (
         activities_to_date,
         last_activity_day_number,
         last_meeting_day_number,
-        window_activities,
-        window_customer_initiated_activities,
-        window_initiated_activities,
-        window_team_emails,
-        window_customer_answers,
-        window_people_engaged,
-        people_of_interest,
         frequency_component,
-        initiative_component,
-        answer_component,
+        reciprocity_component,
         breadth_component,
         sentiment_component,
-        sentiment_average,
-        earlier_sentiment_average,
-        {{ health_reciprocity('initiative_component', 'answer_component') }}
-            as reciprocity_component,
+        {%- for name in span_explained_components %}
+        {{ name }}_score,
+        {{ name }}_contribution_points,
+        {%- endfor %}
         {%- for name in health_span_reason_names() %}
         reason_loss_{{ name }},
-        reason_text_{{ name }}{% if not loop.last %},{% endif %}
+        reason_text_{{ name }},
+        reason_span_rank_{{ name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from span_reasons
+    from span_explained
     where day_number <= {{ as_of_day_number }}
 ),
 
@@ -406,7 +430,7 @@ reason_candidates as (
 reason_ranks as (
     select
         *,
-        {{ health_reason_ranks() }}
+        {{ health_reason_ranks(precomputed=health_span_reason_names()) }}
     from reason_candidates
 ),
 
@@ -434,7 +458,11 @@ final as (
         cast(reasons.reciprocity_component as double) as reciprocity_component,
         cast(reasons.breadth_component as double) as breadth_component,
         cast(reasons.sentiment_component as double) as sentiment_component,
-        {{ health_explanation_columns('reasons') }}
+        {{ health_component_explanations(
+            ['frequency', 'recency', 'reciprocity', 'breadth', 'sentiment'], 'reasons',
+            precomputed=span_explained_components
+        ) }},
+        reasons.health_reasons
     from reasons
     inner join applicable_records
         on reasons.record_key = applicable_records.record_key
