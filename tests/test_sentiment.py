@@ -166,3 +166,25 @@ def test_the_step_mirrors_its_table_as_parquet_for_spark(tmp_path, monkeypatch):
     assert event.metadata["raw_parquet_rows"].value == 1
     rows = duckdb.sql(f"select activityid, language from read_parquet('{path}')").fetchall()
     assert rows == [("a", "en")]
+
+
+def test_worker_processes_give_the_scores_of_one_process(monkeypatch):
+    # Many distinct texts are scored in spawned workers, a few per task (here 2 workers,
+    # 2 texts per task, 4 tasks); each score depends on its text alone, so they agree.
+    monkeypatch.setattr(scorer, "PARALLEL_MIN_TEXTS", 1)
+    monkeypatch.setattr(scorer, "TEXTS_PER_TASK", 2)
+    emails = [
+        ("Great meeting, thanks!", None),
+        ("Tyvärr kan vi inte", None),
+        ("Re: invoice overdue, very disappointed", None),
+        ("Great meeting, thanks!", None),
+        (None, "<p>Excellent <b>work</b></p>"),
+        ("1234", None),
+        ("Bra jobbat, tack så mycket", None),
+        ("Cancelled", None),
+    ]
+    in_workers = scorer.score_texts(emails, workers=2)
+    assert in_workers == scorer.score_texts(emails, workers=1)
+    assert in_workers[0] == in_workers[3] == score_text("Great meeting, thanks!")
+    assert in_workers[5] is None
+    assert in_workers[1] is not None and in_workers[1].language == "sv"
