@@ -37,10 +37,16 @@ def write_incremental_landing(base: Path, landing: Path, activities: int) -> Non
         _change_records(connection, base, landing)
     finally:
         connection.close()
-    written = {path.name for path in landing.iterdir()}
+    # A table lands as <table>.parquet or as a folder <table>/ of parts (the 10M
+    # generator writes activityparty in parts); the rewritten table replaces either form.
+    written = {_table_name(path) for path in landing.iterdir()}
     for path in base.iterdir():
-        if path.name not in written and path.name != "_SUCCESS":
+        if _table_name(path) not in written and path.name != "_SUCCESS":
             (landing / path.name).symlink_to(path)
+
+
+def _table_name(path: Path) -> str:
+    return path.name.removesuffix(".parquet")
 
 
 def _change_activities(
