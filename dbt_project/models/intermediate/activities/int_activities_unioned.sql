@@ -14,42 +14,25 @@
     ) }}",
 ) }}
 
-{#- Each source with the activity type its rows get below. -#}
-{%- set sources = [
-    ('emails', 'stg_dataverse__emails', 'email'),
-    ('appointments', 'stg_dataverse__appointments', 'meeting'),
-    ('phone_calls', 'stg_dataverse__phone_calls', 'phone_call'),
-    ('exchange_emails', 'int_exchange_emails_deduplicated', 'email'),
-    ('exchange_meetings', 'int_exchange_meetings_deduplicated', 'meeting'),
-] %}
+with emails as (
+    select * from {{ ref('stg_dataverse__emails') }}
+),
 
-with
-{%- if is_incremental() %}
--- The ids with a (version, type) not built yet, found from three light columns, so the
--- staging views' conversions (ids, message ids, conversation indexes) run below for the
--- changed rows only. Every row of such an id is rebuilt: an id landing twice (an email and
--- a call with one activityid) is inserted twice and the unique test still stops the run.
-changed_activities as (
-    select activity_id
-    from (
-        {%- for cte, model, activity_type in sources %}
-        select activity_id, modified_at, '{{ activity_type }}' as activity_type
-        from {{ ref(model) }}
-        {%- if not loop.last %}
-        union all{% endif %}
-        {%- endfor %}
-    ) as candidates
-    where {{ version_not_built(this, 'candidates', 'modified_at', also_equal=['activity_type']) }}
+appointments as (
+    select * from {{ ref('stg_dataverse__appointments') }}
 ),
-{%- endif %}
-{% for cte, model, activity_type in sources %}
-{{ cte }} as (
-    select * from {{ ref(model) }}
-    {%- if is_incremental() %}
-    where activity_id in (select activity_id from changed_activities)
-    {%- endif %}
+
+phone_calls as (
+    select * from {{ ref('stg_dataverse__phone_calls') }}
 ),
-{%- endfor %}
+
+exchange_emails as (
+    select * from {{ ref('int_exchange_emails_deduplicated') }}
+),
+
+exchange_meetings as (
+    select * from {{ ref('int_exchange_meetings_deduplicated') }}
+),
 
 email_activities as (
     select
@@ -227,3 +210,12 @@ select
     {{ activity_key('activity_id') }} as activity_key,
     *
 from unioned
+{% if is_incremental() %}
+-- Every row of an id with a new version, so an id landing twice (an email and a call
+-- with one activityid) is inserted twice and the unique test still stops the run.
+where activity_id in (
+    select activity_id
+    from unioned as candidates
+    where {{ version_not_built(this, 'candidates', 'modified_at', also_equal=['activity_type']) }}
+)
+{% endif %}
