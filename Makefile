@@ -93,7 +93,7 @@ docs: setup
 	@if [ -f "$(DOCS_WAREHOUSE)" ]; then warehouse="$(DOCS_WAREHOUSE)"; catalog=""; \
 	else echo "No warehouse at $(DOCS_WAREHOUSE): the site gets no catalog (column types)."; \
 		warehouse=":memory:"; catalog="--empty-catalog"; fi; \
-	cd dbt_project && $(BIN)/dbt --no-send-anonymous-usage-stats --quiet docs generate \
+	cd dbt_project && $(BIN)/dbt --quiet docs generate \
 		--profiles-dir . --static $$catalog --target-path target/docs \
 		--vars "{\"warehouse_path\": \"$$warehouse\"}"
 	$(BIN)/python -m orchestration.publishing.docs_site \
