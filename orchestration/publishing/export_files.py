@@ -30,9 +30,13 @@ from pathlib import Path
 import duckdb
 
 from orchestration.publishing.bi_file import BiDatabase, attached_bi_database
-from orchestration.publishing.data_dictionary import MartDescription
+from orchestration.publishing.data_dictionary import (
+    MARTS_SCHEMA,
+    MartDescription,
+    _identifier,
+    _sql_string,
+)
 
-MARTS_SCHEMA = "marts"
 UNIQUE_TESTS = ("unique", "unique_combination")
 # The mart whose kpis_as_of is the run's as-of instant (manifest.json, the BI file).
 KPIS_MART = "mart_relationship_kpis"
@@ -46,14 +50,6 @@ FORMULA_ESCAPE = "'"
 
 def _replace_atomically(temporary: Path, final: Path) -> None:
     os.replace(temporary, final)
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def mart_keys(manifest: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
