@@ -7,7 +7,15 @@
 -- One row per (team_type, team_id, activity_key); team_type is owner or business_unit.
 -- Activities are named by their integer key (macros/activity_keys.sql): the distinct
 -- below compares integers, and no later model reads the GUID.
-with record_activities as (
+-- Only activities at a time some reporting period covers (int_team_periods: from the
+-- earliest period start, at most about a year before T) are attributed, the only ones
+-- int_team_periods_aggregated sums: older history is never joined with its owners.
+with periods_span as (
+    select min(period_start) as first_start, max(period_end) as last_end
+    from {{ ref('int_team_periods') }}
+),
+
+record_activities as (
     select
         record_type,
         record_id,
@@ -19,6 +27,8 @@ with record_activities as (
         customer_minutes
     from {{ ref('int_record_activities_joined') }}
     where {{ activity_status_at() }} = 'completed'
+        and activity_at >= (select first_start from periods_span)
+        and activity_at < (select last_end from periods_span)
 ),
 
 records as (
