@@ -18,6 +18,22 @@
 -- on which something changes for a record (an activity or answer enters the window, or
 -- leaves it health_window_days later), each change row then spread over its score days (a
 -- dense record x day grid needed more than 8 GB); integer keys for records and people.
+{%- set as_of_day_number = day_number(as_of_date()) %}
+{#- Days kept: the published history (mart_relationship_health_daily), or longer when the
+    team marts compare with the state team_health_change_long_days ago (T-90 needs 91). #}
+{%- set score_days_kept = [
+    var('health_history_days'), var('team_health_change_long_days') + 1
+] | max %}
+{%- set first_score_day_number = '(' ~ as_of_day_number ~ ' - '
+    ~ (score_days_kept - 1) ~ ')' %}
+{%- set window_days = var('health_window_days') %}
+{#- Components explained (score, contribution points) once per change row. #}
+{%- set span_explained_components = ['frequency', 'reciprocity', 'breadth', 'sentiment'] %}
+{#- Something on day e is in the window of day d when d - window_days < e <= d: it enters on
+    e and leaves on e + window_days. Only score days are output, so every change up to the
+    first score day folds onto it; what left the window before then never counts. #}
+{%- set in_window_by_first_score_day = 'day_number > ' ~ first_score_day_number ~ ' - ' ~ window_days %}
+{%- set leaves_by_as_of = 'day_number + ' ~ window_days ~ ' <= ' ~ as_of_day_number %}
 with applicable_records as (
     select
         record_type,
@@ -107,6 +123,10 @@ customer_participations as (
         on parties.activity_key = completed.activity_key
     where parties.links_to_records
         and parties.side = 'customer'
+        -- A day at least window days before the first score day counts on no score day,
+        -- and the stretch it belongs to folds onto the first score day without it (its
+        -- next day, if close enough to continue it, is before the first score day too).
+        and completed.{{ in_window_by_first_score_day }}
 ),
 
 -- One row per person key and day (participations are distinct).
@@ -142,6 +162,8 @@ customer_answers as (
     inner join {{ ref('int_email_replies_matched') }} as replies
         on completed.activity_key = replies.original_activity_key
     where replies.answered_by = 'customer'
+        -- Only answers in the window of a score day are counted (changes below).
+        and {{ day_number('cast(replies.answered_at as date)') }} > {{ first_score_day_number }} - {{ window_days }}
 ),
 
 -- Tone: each scored customer email's compound (stg_dataverse__email_sentiments) in whole
@@ -157,23 +179,6 @@ customer_email_sentiments as (
     where completed.activity_type = 'email'
         and completed.initiated_by = 'customer'
 ),
-
-{%- set as_of_day_number = day_number(as_of_date()) %}
-{#- Days kept: the published history (mart_relationship_health_daily), or longer when the
-    team marts compare with the state team_health_change_long_days ago (T-90 needs 91). #}
-{%- set score_days_kept = [
-    var('health_history_days'), var('team_health_change_long_days') + 1
-] | max %}
-{%- set first_score_day_number = '(' ~ as_of_day_number ~ ' - '
-    ~ (score_days_kept - 1) ~ ')' %}
-{%- set window_days = var('health_window_days') %}
-{#- Components explained (score, contribution points) once per change row. #}
-{%- set span_explained_components = ['frequency', 'reciprocity', 'breadth', 'sentiment'] %}
-{#- Something on day e is in the window of day d when d - window_days < e <= d: it enters on
-    e and leaves on e + window_days. Only score days are output, so every change up to the
-    first score day folds onto it; what left the window before then never counts. #}
-{%- set in_window_by_first_score_day = 'day_number > ' ~ first_score_day_number ~ ' - ' ~ window_days %}
-{%- set leaves_by_as_of = 'day_number + ' ~ window_days ~ ' <= ' ~ as_of_day_number %}
 
 changes as (
     select
