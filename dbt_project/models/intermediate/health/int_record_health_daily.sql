@@ -180,13 +180,32 @@ customer_email_sentiments as (
         and completed.initiated_by = 'customer'
 ),
 
+-- Activities in no score day's window count only towards the activities to date and the
+-- last activity and meeting days: one row per active record sums them (most of a record's
+-- history at 10M), instead of one change row each folded onto the first score day.
+earlier_activities as (
+    select
+        record_key,
+        count(case when not {{ in_window_by_first_score_day }} then 1 end) as activity_count,
+        max(case when not {{ in_window_by_first_score_day }} then day_number end)
+            as last_day_number,
+        max(
+            case
+                when not {{ in_window_by_first_score_day }} and activity_type = 'meeting'
+                    then day_number
+            end
+        ) as last_meeting_day_number
+    from completed
+    group by record_key
+),
+
 changes as (
     select
         record_key,
         greatest(day_number, {{ first_score_day_number }}) as day_number,
         day_number as activity_day_number,
         1 as activity_count,
-        case when {{ in_window_by_first_score_day }} then 1 else 0 end as entered,
+        1 as entered,
         initiated_by,
         activity_type,
         weight_millionths,
@@ -197,6 +216,19 @@ changes as (
         0 as earlier_sentiment_millionths,
         0 as earlier_sentiment_emails
     from completed
+    where {{ in_window_by_first_score_day }}
+    union all
+    -- Every active record has a row on the first score day, with its earlier activities.
+    select
+        record_key, {{ first_score_day_number }}, last_day_number, activity_count, 0,
+        null, null, 0, 0, 0, 0, 0, 0, 0
+    from earlier_activities
+    union all
+    select
+        record_key, {{ first_score_day_number }}, last_meeting_day_number, 0, 0,
+        null, 'meeting', 0, 0, 0, 0, 0, 0, 0
+    from earlier_activities
+    where last_meeting_day_number is not null
     union all
     select
         record_key, day_number + {{ window_days }}, null, 0, -1,
@@ -228,10 +260,6 @@ changes as (
     from participation_neighbours
     where (next_day_number is null or next_day_number - day_number >= {{ window_days }})
         and {{ leaves_by_as_of }}
-    union all
-    -- Every active record has a row on the first score day, with or without a change.
-    select distinct record_key, {{ first_score_day_number }}, null, 0, 0, null, null, 0, 0, 0, 0, 0, 0, 0
-    from completed
     {#- Tone: a scored customer email enters the window on its day and leaves window days
         later; for the window ending health_sentiment_compare_days earlier (the tone reason)
         the same, shifted by that many days. #}
