@@ -1,4 +1,16 @@
 {{ config(tags=['weekly']) }}
+-- Similar won opportunities (refreshed weekly): for each open opportunity, the most similar
+-- won deals. Candidates are blocked on (industry, value order of magnitude +-1), so the
+-- search joins on keys instead of comparing every open deal with every won deal. Empty
+-- unless the data holds enough won and lost deals (see mart_similar_won_opportunities_status).
+-- How it stays fast (docs/benchmarks.md, "Similar won deals: a top-n aggregate"): at 10M
+-- activities the blocks still hold 88 million (open, won) pairs; ranking every pair with
+-- row_number() sorted them all and spilled about 12 GB. Instead the pair step carries only
+-- the open deal's id, the won deal's won_order and one bigint key (rounded score in
+-- hundredths, desc, then won_order), and a top-n aggregate keeps the best similar_top_n per
+-- open deal (macro top_n_per_group; row_number() on Spark). The score of the kept pairs is
+-- computed again for publishing, with the same expression, and the won deals' columns are
+-- joined to those rows only.
 {#- The documented similarity of an open deal (open_side) and a won deal (won_side),
     rounded to 2 decimals; used for ranking and again for the published score. -#}
 {%- set similarity_score = round_double(
@@ -9,17 +21,6 @@
     ~ " + " ~ var('similar_weight_stakeholders') ~ " * greatest(0.0, 1 - abs(open_side.stakeholder_count - won_side.stakeholder_count) / " ~ var('similar_stakeholder_difference') ~ "))",
     2
 ) %}
--- Similar won opportunities (refreshed weekly): for each open opportunity, the most similar
--- won deals. Candidates are blocked on (industry, value order of magnitude +-1), so the
--- search joins on keys instead of comparing every open deal with every won deal. Empty
--- unless the data holds enough won and lost deals (see mart_similar_won_opportunities_status).
--- How it stays fast (docs/benchmarks.md, "Session 10"): at 10M activities the blocks still
--- hold 88 million (open, won) pairs, and ranking every pair with row_number() sorted them all
--- (and spilled over 12 GB). Instead the pair step carries only the open deal's id, the won
--- deal's won_order and one bigint key (rounded score in hundredths, desc, then won_order),
--- and a top-n aggregate keeps the best similar_top_n per open deal (macro top_n_per_group;
--- row_number() on Spark). The score of the kept pairs is computed again for publishing,
--- with the same expression, and the won deals' columns are joined to those rows only.
 with features as (
     select * from {{ ref('int_opportunity_similarity_features') }}
 ),
@@ -83,7 +84,8 @@ open_probes as (
 
 -- One row per (open deal, candidate), carrying only the keys: the rounded score in
 -- hundredths and won_order packed into one number that sorts score desc, then actual value
--- desc, then id (won_order < 2^32).
+-- desc, then id (won_order < 2^32). Never null: the features it reads are coalesced in
+-- int_opportunity_similarity_features.
 candidates as (
     select
         open_side.opportunity_id,
