@@ -284,3 +284,44 @@ def test_a_swap_killed_before_its_commit_stores_nothing_and_the_next_run_appends
     assert metadata(result)["appended_parts"] == [str(landing / "systemuser" / "part-2.csv")]
     assert users(warehouse) == AFTER_PART_2
     assert appended_raw(warehouse) == full_load(landing, tmp_path)
+
+
+def test_a_new_part_whose_column_type_differs_from_raw_reloads_the_table(
+    environment: tuple[Path, Path],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """IsDelete is a boolean in raw (part 2) and text in part 3: not appended, reloaded."""
+    landing, warehouse = environment
+    land_first(landing, "parquet")
+    write_part(landing / "systemuser" / "part-2.parquet", PART_2)
+    assert materialize().success
+    write_parquet(
+        landing / "systemuser" / "part-3.parquet",
+        {name: pa.array([value]) for name, value in user("u5", "Ed", FEB, IsDelete="no").items()},
+    )
+
+    result = materialize()
+
+    assert result.success
+    assert "appended_parts" not in metadata(result)
+    assert users(warehouse) == [*AFTER_PART_2, ("u5", "Ed")]
+    assert appended_raw(warehouse) == full_load(landing, tmp_path)
+
+
+def test_a_privacy_rule_across_tables_reloads_instead_of_appending(
+    environment: tuple[Path, Path],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    landing, warehouse = environment
+    exclusions = landing.parent / "exclusions.csv"
+    exclusions.write_text("person\nnobody@example.com\n")
+    monkeypatch.setenv("RA_PRIVACY_EXCLUSIONS", str(exclusions))
+    land_first(landing)
+    assert materialize().success
+    write_part(landing / "systemuser" / "part-2.csv", PART_2)
+
+    result = materialize()
+
+    assert result.success
+    assert "appended_parts" not in metadata(result)
+    assert users(warehouse) == AFTER_PART_2
