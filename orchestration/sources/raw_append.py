@@ -87,6 +87,12 @@ def columns_misfit(connection: duckdb.DuckDBPyConnection, table: str, staged: st
     return None
 
 
+# Raw's version of each new row's key, noted on the staged row by `resolve_against_raw`
+# (one scan of raw with ids normalized) so the swap matches raw by its exact spelling.
+RAW_KEY, RAW_MODIFIEDON, RAW_POSITION = "_raw_key", "_raw_modifiedon", "_raw_position"
+_NOTES = (RAW_KEY, RAW_MODIFIEDON, RAW_POSITION)
+
+
 def resolve_against_raw(
     connection: duckdb.DuckDBPyConnection,
     contract: TableContract,
@@ -95,24 +101,39 @@ def resolve_against_raw(
 ) -> int:
     """Check the staged new rows' keys against raw.<table>; drop the ones raw has newer.
 
+    Notes on each staged row raw's version of its key (`_NOTES`: raw's spelling of the
+    key, its modifiedon and position; null when raw lacks the key), for `append_staged`.
     Returns how many new rows were dropped as older than raw's version. Raises
     LandingDataError naming the new part's file and row, and raw's, for a key repeated
     with the same `modifiedon` (any repeated key when the table has none).
     """
     describe = describe or default_describe_row
     raw, new = _relation(contract.name), _relation(staged)
-    raw_key = quote_identifier(contract.primary_key)
-    key_match = f"{normalized_sql(f'n.{raw_key}')} = {normalized_sql(f'o.{raw_key}')}"
-    same_version = " and n.modifiedon is not distinct from o.modifiedon"
+    key = quote_identifier(contract.primary_key)
+    dated = contract.has_modifiedon
+    position = f"{{'f': {SOURCE_FILE_COLUMN}, 'r': {SOURCE_ROW_COLUMN}}}"
+    connection.execute(
+        f"alter table {new} add column {RAW_KEY} varchar; "
+        f"alter table {new} add column {RAW_MODIFIEDON} timestamp; "
+        f"alter table {new} add column {RAW_POSITION} struct(f varchar, r bigint)"
+    )
+    connection.execute(
+        f"""
+        update {new} set
+            {RAW_KEY} = o.{key},
+            {RAW_MODIFIEDON} = {"o.modifiedon" if dated else "null"},
+            {RAW_POSITION} = {{'f': o.{SOURCE_FILE_COLUMN}, 'r': o.{SOURCE_ROW_COLUMN}}}
+        from {raw} as o
+        where {normalized_sql(f"{new}.{key}")} = {normalized_sql(f"o.{key}")}
+        """
+    )
+    same_version = f" and modifiedon is not distinct from {RAW_MODIFIEDON}" if dated else ""
     tie = connection.execute(
         f"""
-        select
-            n.{raw_key}, {"n.modifiedon" if contract.has_modifiedon else "null"},
-            {{'f': n.{SOURCE_FILE_COLUMN}, 'r': n.{SOURCE_ROW_COLUMN}}} as new_at,
-            {{'f': o.{SOURCE_FILE_COLUMN}, 'r': o.{SOURCE_ROW_COLUMN}}} as raw_at,
-            o.{raw_key}
-        from {new} as n join {raw} as o
-            on {key_match}{same_version if contract.has_modifiedon else ""}
+        select {key}, {"modifiedon" if dated else "null"}, {position} as new_at,
+            {RAW_POSITION}, {RAW_KEY}
+        from {new}
+        where {RAW_KEY} is not null{same_version}
         order by new_at
         limit 1
         """
@@ -120,14 +141,16 @@ def resolve_against_raw(
     if tie is not None:
         key_value, modifiedon, new_at, raw_at, raw_spelling = tie
         raise_duplicate(contract, describe, key_value, modifiedon, new_at, raw_at, raw_spelling)
-    if not contract.has_modifiedon:
+    if not dated:
         return 0
     # Null modifiedon counts as oldest, as in a full load (raw_keys.check_keys).
     (dropped,) = connection.execute(
         f"""
-        delete from {new} as n using {raw} as o
-        where {key_match}
-            and (n.modifiedon < o.modifiedon or (n.modifiedon is null and o.modifiedon is not null))
+        delete from {new}
+        where {RAW_KEY} is not null and (
+            modifiedon < {RAW_MODIFIEDON}
+            or (modifiedon is null and {RAW_MODIFIEDON} is not null)
+        )
         """
     ).fetchone()
     return dropped
@@ -139,29 +162,40 @@ def append_staged(
     """Merge raw.<staged> (resolved by `resolve_against_raw`) into raw.<table>, drop it.
 
     Runs inside the caller's transaction (the raw swap): every statement commits or rolls
-    back with the run's other tables.
+    back with the run's other tables. Raw's rows are matched by the exact key spelling
+    noted at staging, so raw is scanned once, without normalizing its ids.
     """
     raw, new = _relation(contract.name), _relation(staged)
     old_columns = _columns(connection, contract.name)
-    new_columns = _columns(connection, staged)
+    new_columns = {
+        column: duck_type
+        for column, duck_type in _columns(connection, staged).items()
+        if column not in _NOTES
+    }
     for column, duck_type in new_columns.items():
         if column not in old_columns:
             connection.execute(
                 f"alter table {raw} add column {quote_identifier(column)} {duck_type}"
             )
-    key = normalized_sql(quote_identifier(contract.primary_key))
     flags = [column for column in new_columns if column in DELETED_FLAG_COLUMNS]
+    flagged = flagged_predicate(flags)
     replaced, deleted = connection.execute(
         f"""
-        select count(*) filter (where not ({flagged_predicate(flags)})),
-            count(*) filter (where {flagged_predicate(flags)})
-        from (select * from {new}) as n
-        where {key} in (select {key} from {raw})
+        select count(*) filter (where not ({flagged})), count(*) filter (where {flagged})
+        from {new}
+        where {RAW_KEY} is not null
         """
     ).fetchone()
-    connection.execute(f"delete from {raw} where {key} in (select {key} from {new})")
+    key = quote_identifier(contract.primary_key)
+    connection.execute(
+        f"delete from {raw} where {key} in "
+        f"(select {RAW_KEY} from {new} where {RAW_KEY} is not null)"
+    )
     drop_flagged_deleted(connection, new, flags)
-    (appended,) = connection.execute(f"insert into {raw} by name select * from {new}").fetchone()
+    notes = ", ".join(_NOTES)
+    (appended,) = connection.execute(
+        f"insert into {raw} by name select * exclude ({notes}) from {new}"
+    ).fetchone()
     connection.execute(f"drop table {new}")
     (rows_after,) = connection.execute(f"select count(*) from {raw}").fetchone()
     return AppendResult(appended, replaced, deleted, rows_after)
