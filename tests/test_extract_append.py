@@ -325,3 +325,30 @@ def test_a_privacy_rule_across_tables_reloads_instead_of_appending(
     assert result.success
     assert "appended_parts" not in metadata(result)
     assert users(warehouse) == AFTER_PART_2
+
+
+def test_a_new_part_deleting_every_row_is_refused_unless_allowed(
+    environment: tuple[Path, Path],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    landing, warehouse = environment
+    land_first(landing)
+    assert materialize().success
+    write_part(
+        landing / "systemuser" / "part-2.csv",
+        [user(key, name, FEB, IsDelete="true") for key, name in (("u1", "A"), ("u2", "B"))]
+        + [user("u3", "C", FEB, IsDelete="1")],
+    )
+
+    failed = materialize()
+
+    assert not failed.success
+    assert "flag every row deleted, but raw.systemuser holds 3 rows" in failure_description(failed)
+    assert users(warehouse) == [("u1", "Ann"), ("u2", "Bo"), ("u3", "Cy")]
+
+    monkeypatch.setenv("RA_ALLOW_EMPTY_TABLES", "systemuser")
+    allowed = materialize()
+
+    assert allowed.success
+    assert metadata(allowed)["rows_deleted_by_new_parts"] == 3
+    assert users(warehouse) == []

@@ -23,7 +23,11 @@ from orchestration.settings import Settings
 from orchestration.sources import dataverse
 from orchestration.sources.files import LandingFiles, find_landing_files
 from orchestration.sources.landing import landing_row_describer, load_landing_files
-from orchestration.sources.raw_append import columns_misfit, resolve_against_raw
+from orchestration.sources.raw_append import (
+    columns_misfit,
+    resolve_against_raw,
+    rows_after_append,
+)
 from orchestration.sources.raw_load_errors import LandingDataError
 from orchestration.sources.raw_loader import LoadResult
 from orchestration.sources.raw_swap import drop_staged_tables, staged_name
@@ -86,6 +90,17 @@ def extract_appended_files(
                 into,
                 landing_row_describer(files.format, settings.landing_encoding),
             )
+            before, after = rows_after_append(connection, contract, into)
+            if before and not after and not settings.allows_empty(contract.name):
+                raise LandingDataError(
+                    f"raw load failed: table '{contract.name}': the new parts "
+                    f"({', '.join(repr(str(path)) for path in files.paths)}) flag every row "
+                    f"deleted, but raw.{contract.name} holds {before} rows; the previous data "
+                    f"is kept. If the table is empty on purpose, set "
+                    f"RA_ALLOW_EMPTY_TABLES={contract.name} (or all) and run again",
+                    table=contract.name,
+                    file=", ".join(str(path) for path in files.paths),
+                )
         except LandingDataError:
             drop_staged_tables(connection, [contract.name])
             raise

@@ -47,7 +47,13 @@ from orchestration.sources.raw_sql import (
     quote_identifier,
 )
 
-__all__ = ["AppendResult", "append_staged", "columns_misfit", "resolve_against_raw"]
+__all__ = [
+    "AppendResult",
+    "append_staged",
+    "columns_misfit",
+    "resolve_against_raw",
+    "rows_after_append",
+]
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,24 @@ def resolve_against_raw(
         """
     ).fetchone()
     return dropped
+
+
+def rows_after_append(
+    connection: duckdb.DuckDBPyConnection, contract: TableContract, staged: str
+) -> tuple[int, int]:
+    """(rows raw.<table> holds now, rows it will hold once raw.<staged> is appended), for
+    the rule that a load must not empty a table that holds rows (raw_loader._EmptyInput)."""
+    raw, new = _relation(contract.name), _relation(staged)
+    flags = [column for column in _columns(connection, staged) if column in DELETED_FLAG_COLUMNS]
+    (before,) = connection.execute(f"select count(*) from {raw}").fetchone()
+    replaced, kept_new = connection.execute(
+        f"""
+        select count(*) filter (where {RAW_KEY} is not null),
+            count(*) filter (where not ({flagged_predicate(flags)}))
+        from {new}
+        """
+    ).fetchone()
+    return before, before - replaced + kept_new
 
 
 def append_staged(
