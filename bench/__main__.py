@@ -9,6 +9,7 @@ from datetime import datetime
 import duckdb
 
 from bench.baseline import run_baseline
+from bench.increment import PARTS, SHAPES
 from bench.report import REPORT, hand_written_notes, render_report
 from bench.runs import AS_OF, BENCH_DIR, RunMeasurement, incremental_landing, landing_for, run_jobs
 
@@ -16,6 +17,13 @@ from bench.runs import AS_OF, BENCH_DIR, RunMeasurement, incremental_landing, la
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument(
+        "--daily-changes",
+        choices=SHAPES,
+        default=PARTS,
+        help="how the day's changes land: a change part per changed table, appended by the "
+        "extract (parts, the default), or each changed table rewritten whole (snapshot)",
+    )
     arguments = parser.parse_args()
     results: dict[int, tuple[RunMeasurement, RunMeasurement]] = {}
     baseline_seconds: dict[int, float] = {}
@@ -31,7 +39,7 @@ def main() -> None:
             print(f"{activities:,}: full refresh {full.wall_seconds:.1f} s", flush=True)
             baseline_seconds[activities] = time_baseline(landing)
             print(f"{activities:,}: baseline {baseline_seconds[activities]:.1f} s", flush=True)
-            changed = incremental_landing(landing, activities)
+            changed = incremental_landing(landing, activities, arguments.daily_changes)
             incremental = run_jobs("incremental (+1%)", changed, warehouse, exports)
         except RuntimeError as failure:
             # Keep the sizes measured so far; the log above says which step failed.
@@ -39,7 +47,7 @@ def main() -> None:
             raise SystemExit(1) from failure
         print(f"{activities:,}: incremental {incremental.wall_seconds:.1f} s", flush=True)
         results[activities] = (full, incremental)
-        REPORT.write_text(render_report(results, baseline_seconds) + notes)
+        REPORT.write_text(render_report(results, baseline_seconds, arguments.daily_changes) + notes)
     print(f"wrote {REPORT}")
 
 

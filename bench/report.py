@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 import psutil
 
-from bench.increment import DELETED_SHARE, INCREMENT_SHARE, RECORD_CHANGE_SHARE
+from bench.increment import DELETED_SHARE, INCREMENT_SHARE, PARTS, RECORD_CHANGE_SHARE
 from bench.runs import AS_OF, RunMeasurement
 from orchestration.settings import REPO_ROOT
 
@@ -37,8 +37,15 @@ def machine_description() -> str:
 def render_report(
     results: dict[int, tuple[RunMeasurement, RunMeasurement]],
     baseline_seconds: dict[int, float] | None = None,
+    daily_changes: str = PARTS,
 ) -> str:
-    """The report's tables; `baseline_seconds`: bench/baseline.sql's time per size."""
+    """The report's tables; `baseline_seconds`: bench/baseline.sql's time per size;
+    `daily_changes`: the shape the incremental run's changes landed in (bench.increment)."""
+    landed = (
+        "a change part added to each changed table's folder, appended by the extract"
+        if daily_changes == PARTS
+        else "each changed table rewritten whole, reloaded by the extract"
+    )
     baseline_seconds = baseline_seconds or {}
     lines = [
         "# Benchmarks",
@@ -51,7 +58,7 @@ def render_report(
         f"- Incremental: the same warehouse, landing with {INCREMENT_SHARE:.0%} of "
         f"activities new or updated, {DELETED_SHARE:.2%} deleted, {RECORD_CHANGE_SHARE:.1%} of "
         "contacts moved to another account and of opportunities re-owned or given a new "
-        "stakeholder (bench/increment.py); same two jobs.",
+        f"stakeholder (bench/increment.py), landed as {landed}; same two jobs.",
         "",
         "| activities | run | wall (s) | extract (s) | dbt daily (s) | dbt weekly (s) "
         "| exports (s) | peak memory (GiB) |",

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from bench.increment import write_incremental_landing
+from bench.increment import PARTS, SNAPSHOT, write_incremental_landing
 from orchestration.generator import generate
 from orchestration.settings import REPO_ROOT
 
@@ -81,13 +81,16 @@ def landing_for(activities: int) -> Path:
     return landing
 
 
-def incremental_landing(base: Path, activities: int) -> Path:
-    """The base landing with a day's changes (bench.increment), written once per size."""
-    landing = BENCH_DIR / f"landing_{activities}_daily_changes"
+def incremental_landing(base: Path, activities: int, shape: str = PARTS) -> Path:
+    """The base landing with a day's changes (bench.increment) in `shape` (`parts`: a change
+    part added to each changed table's folder; `snapshot`: changed tables rewritten
+    whole), written once per size and shape."""
+    suffix = "daily_changes" if shape == SNAPSHOT else f"daily_{shape}"
+    landing = BENCH_DIR / f"landing_{activities}_{suffix}"
     if (landing / "_SUCCESS").exists():
         return landing
     shutil.rmtree(landing, ignore_errors=True)
-    write_incremental_landing(base, landing, activities)
+    write_incremental_landing(base, landing, activities, shape)
     (landing / "_SUCCESS").touch()
     return landing
 

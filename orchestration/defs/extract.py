@@ -15,7 +15,10 @@ there (`orchestration.sources.raw_parquet`), the input of the dbt `spark` target
 
 With landing files, a table whose files are unchanged since its last committed load is
 not staged at all (extract_unchanged.py, sources/landing_fingerprint.py): its raw table
-is kept, its asset materializes with `skipped_unchanged`, and the log says why.
+is kept, its asset materializes with `skipped_unchanged`, and the log says why. A table
+whose last load's parts are all still there as they were, with new parts added (a change
+file in its folder), has only the new parts staged and appended to raw in the swap
+(sources/landing_parts.py, sources/raw_append.py); its asset reports `appended_parts`.
 
 No `from __future__ import annotations` here: Dagster reads the asset function's
 annotations (context, resources) at definition time.
@@ -30,6 +33,8 @@ from orchestration.defs.extract_staging import (
     stage_changed,
 )
 from orchestration.defs.extract_unchanged import (
+    appendable_parts,
+    current_parts,
     kept_rows,
     landing_fingerprints,
     run_privacy_policy,
@@ -44,6 +49,7 @@ from orchestration.defs.resources import (
 )
 from orchestration.privacy.raw_filter import FilterResult
 from orchestration.settings import Settings
+from orchestration.sources.raw_append import AppendResult
 from orchestration.sources.raw_loader import RAW_SCHEMA
 from orchestration.sources.raw_parquet import raw_parquet_path, write_raw_parquet
 from orchestration.sources.raw_swap import drop_staged_tables, swap_staged_tables
@@ -149,10 +155,15 @@ def build_extract_assets(
         policy = run_privacy_policy(settings)
         fingerprints = landing_fingerprints(settings, policy, selected)
         unchanged = unchanged_tables(settings, fingerprints)
+        parts = current_parts(settings, policy, selected)
+        appends = appendable_parts(settings, policy, parts, unchanged)
         staged: dict[str, Extracted] = {}
+        appended: dict[str, AppendResult] = {}
         privacy = FilterResult()
         if len(unchanged) < len(selected):
-            staged, unchanged = stage_changed(settings, policy, selected, unchanged, context.log)
+            staged, unchanged = stage_changed(
+                settings, policy, selected, unchanged, context.log, appends
+            )
         # What was staged is what loads (in contract order); the rest kept their raw tables.
         tables = [contract.name for contract in selected if contract.name in staged]
         if tables:
@@ -163,11 +174,13 @@ def build_extract_assets(
                     f"ids pseudonymised {privacy.rows_pseudonymised}"
                 )
             with open_warehouse(settings) as connection:
-                swap_staged_tables(
+                appended = swap_staged_tables(
                     connection,
                     tables,
                     [e.pending_links for e in staged.values() if e.pending_links is not None],
                     {table: fingerprints[table] for table in tables},
+                    {table: found[1] if (found := parts[table]) else None for table in tables},
+                    [table for table in tables if staged[table].appended],
                 )
             context.log.info(f"raw swapped in one transaction: {', '.join(tables)}")
         kept = kept_rows(settings, unchanged)
@@ -183,6 +196,15 @@ def build_extract_assets(
         for table in tables:
             extracted = staged[table]
             result = extracted.result
+            if table in appended:
+                done = appended[table]
+                context.log.info(
+                    f"raw.{table}: {extracted.read_from} appended ({result.rows_read} rows read: "
+                    f"{done.rows_appended} added, {done.rows_replaced} older versions replaced, "
+                    f"{done.rows_deleted} deleted); {done.rows_after} rows now"
+                )
+                yield _appended_result(table, extracted, appended[table], privacy, mirrored)
+                continue
             context.log.info(
                 f"raw.{table}: {result.rows_loaded} rows from {extracted.read_from}, "
                 f"{result.duplicates_superseded} superseded"
@@ -222,6 +244,35 @@ def build_extract_assets(
             )
 
     return extract_raw
+
+
+def _appended_result(
+    table: str,
+    extracted: Extracted,
+    append: AppendResult,
+    privacy: FilterResult,
+    mirrored: dict[str, dict],
+) -> dg.MaterializeResult:
+    """What an appended table reports: raw's rows after, and what its new parts did."""
+    return dg.MaterializeResult(
+        asset_key=raw_asset_key(table),
+        metadata={
+            "dagster/row_count": append.rows_after,
+            "rows_read": extracted.result.rows_read,
+            "rows_appended": append.rows_appended,
+            "rows_replaced_by_newer": append.rows_replaced,
+            "rows_deleted_by_new_parts": append.rows_deleted,
+            "duplicates_superseded": extracted.result.duplicates_superseded,
+            "rows_removed_for_privacy": privacy.rows_removed_from(table),
+            "source_format": extracted.source_format,
+            "source_files": dg.MetadataValue.json(list(extracted.result.source_files)),
+            **{
+                name: dg.MetadataValue.json(value) if isinstance(value, list) else value
+                for name, value in extracted.metadata.items()
+            },
+            **mirrored.get(table, {}),
+        },
+    )
 
 
 def build_extract_asset(contract: TableContract) -> dg.AssetsDefinition:

@@ -2,10 +2,13 @@
 the privacy filter on what was staged, and the all-or-none clean-up on failure.
 
 extract.py swaps the staged tables into raw in one transaction and reports them to
-Dagster; this module only stages (testable through the extract asset). Bad input fails
+Dagster; this module only stages (testable through the extract asset). A table with only
+new landing parts has just those staged, resolved against raw, for the swap to append
+(orchestration/sources/raw_append.py). Bad input fails
 with every bad table's error (table, file, column, row); a Dataverse error stops at once.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -18,8 +21,13 @@ from orchestration.privacy.policy import PrivacyPolicy
 from orchestration.privacy.raw_filter import FilterResult, apply_privacy_filter, raw_relations
 from orchestration.settings import Settings
 from orchestration.sources import dataverse
-from orchestration.sources.files import find_landing_files
-from orchestration.sources.landing import load_landing_files
+from orchestration.sources.files import LandingFiles, find_landing_files
+from orchestration.sources.landing import landing_row_describer, load_landing_files
+from orchestration.sources.raw_append import (
+    columns_misfit,
+    resolve_against_raw,
+    rows_after_append,
+)
 from orchestration.sources.raw_load_errors import LandingDataError
 from orchestration.sources.raw_loader import LoadResult
 from orchestration.sources.raw_swap import drop_staged_tables, staged_name
@@ -36,6 +44,7 @@ class Extracted:
     read_from: str
     metadata: dict[str, object] = field(default_factory=dict)
     pending_links: PendingLinks | None = None  # Dataverse: resume points stored by the swap
+    appended: bool = False  # only new landing parts staged, to append to raw (raw_append.py)
 
 
 def extract_from_files(settings: Settings, contract: TableContract, log, into: str) -> Extracted:
@@ -50,6 +59,61 @@ def extract_from_files(settings: Settings, contract: TableContract, log, into: s
             into=into,
         )
     return Extracted(result, files.format, f"{len(files.paths)} {files.format} file(s)")
+
+
+def extract_appended_files(
+    settings: Settings, contract: TableContract, log, into: str, files: LandingFiles
+) -> Extracted | None:
+    """Stage a table's new landing parts alone (`files`), resolved against raw, to be
+    appended by the swap (raw_append.py); None (nothing staged) when they do not fit raw's
+    columns, so the table is loaded whole. Bad input raises as in a full load, naming the
+    new part's file and row."""
+    with open_warehouse(settings) as connection:
+        result = load_landing_files(
+            connection,
+            contract,
+            files,
+            encoding=settings.landing_encoding,
+            allow_empty=True,  # an empty change file changes nothing
+            into=into,
+            keep_deleted=True,
+        )
+        misfit = columns_misfit(connection, contract.name, into)
+        if misfit is not None:
+            drop_staged_tables(connection, [contract.name])
+            log.info(f"raw.{contract.name}: new parts not appended ({misfit}); loaded whole")
+            return None
+        try:
+            older = resolve_against_raw(
+                connection,
+                contract,
+                into,
+                landing_row_describer(files.format, settings.landing_encoding),
+            )
+            before, after = rows_after_append(connection, contract, into)
+            if before and not after and not settings.allows_empty(contract.name):
+                raise LandingDataError(
+                    f"raw load failed: table '{contract.name}': the new parts "
+                    f"({', '.join(repr(str(path)) for path in files.paths)}) flag every row "
+                    f"deleted, but raw.{contract.name} holds {before} rows; the previous data "
+                    f"is kept. If the table is empty on purpose, set "
+                    f"RA_ALLOW_EMPTY_TABLES={contract.name} (or all) and run again",
+                    table=contract.name,
+                    file=", ".join(str(path) for path in files.paths),
+                )
+        except LandingDataError:
+            drop_staged_tables(connection, [contract.name])
+            raise
+    return Extracted(
+        result,
+        files.format,
+        f"{len(files.paths)} new {files.format} part(s)",
+        {
+            "appended_parts": [str(path) for path in files.paths],
+            "rows_older_than_raw": older,
+        },
+        appended=True,
+    )
 
 
 def extract_from_synapse_link(
@@ -136,19 +200,33 @@ def _failure(error: LandingDataError, others: list[LandingDataError]) -> dg.Fail
     )
 
 
-def stage_tables(settings: Settings, contracts: list[TableContract], log) -> dict[str, Extracted]:
+def stage_tables(
+    settings: Settings,
+    contracts: list[TableContract],
+    log,
+    appends: Mapping[str, LandingFiles] | None = None,
+) -> dict[str, Extracted]:
     """Load every table into `raw.<table>__next`; raise for the bad ones, nothing swapped.
 
-    Every table is tried, so one run reports every table with bad input. A Dataverse
-    error (network, HTTP) stops at once. On any failure the staged tables are dropped.
+    A table in `appends` has only its new landing parts staged (`extract_appended_files`),
+    or is loaded whole when they do not fit raw. Every table is tried, so one run reports
+    every table with bad input. A Dataverse error (network, HTTP) stops at once. On any
+    failure the staged tables are dropped.
     """
+    appends = appends or {}
     staged: dict[str, Extracted] = {}
     bad: list[LandingDataError] = []
     try:
         for contract in contracts:
+            into = staged_name(contract.name)
             try:
-                staged[contract.name] = EXTRACTORS[settings.source](
-                    settings, contract, log, staged_name(contract.name)
+                extracted = None
+                if contract.name in appends:
+                    extracted = extract_appended_files(
+                        settings, contract, log, into, appends[contract.name]
+                    )
+                staged[contract.name] = extracted or EXTRACTORS[settings.source](
+                    settings, contract, log, into
                 )
             except LandingDataError as error:
                 log.error(str(error))
@@ -195,10 +273,15 @@ def _drop_staged(settings: Settings, tables: list[str]) -> None:
         drop_staged_tables(connection, tables)
 
 
-def _stage(settings: Settings, contracts: list[TableContract], log) -> dict[str, Extracted]:
+def _stage(
+    settings: Settings,
+    contracts: list[TableContract],
+    log,
+    appends: Mapping[str, LandingFiles] | None = None,
+) -> dict[str, Extracted]:
     """`stage_tables`, with a Dataverse error turned into a Dagster failure."""
     try:
-        return stage_tables(settings, contracts, log)
+        return stage_tables(settings, contracts, log, appends)
     except dataverse.DataverseError as error:
         # Redacted at the source: the message holds no secret or token.
         raise dg.Failure(
@@ -218,21 +301,28 @@ def stage_changed(
     selected: list[TableContract],
     unchanged: list[str],
     log,
+    appends: Mapping[str, LandingFiles] | None = None,
 ) -> tuple[dict[str, Extracted], list[str]]:
-    """Stage the selected tables not in `unchanged`; return (staged, tables still skipped).
+    """Stage the selected tables not in `unchanged` (those in `appends`: their new parts
+    alone); return (staged, tables still skipped).
 
     When the privacy filter then reads across tables (`must_load_all`), the unchanged
-    tables are staged too and none is skipped. Any failure drops every staged table.
+    tables are staged too, the appended ones are staged whole, and none is skipped. Any
+    failure drops every staged table.
     """
-    staged = _stage(settings, [c for c in selected if c.name not in unchanged], log)
+    staged = _stage(settings, [c for c in selected if c.name not in unchanged], log, appends)
     try:
-        if not unchanged or not must_load_all(settings, policy, list(staged)):
+        appended = [table for table, extracted in staged.items() if extracted.appended]
+        if not (unchanged or appended) or not must_load_all(settings, policy, list(staged)):
             return staged, unchanged
         log.info(
             "privacy: the filter reads across tables (someone listed or erased, retention, "
-            f"or an opt-out column), so the unchanged tables are loaded too: {', '.join(unchanged)}"
+            "or an opt-out column), so the tables unchanged or with new parts only are loaded "
+            f"whole: {', '.join([*unchanged, *appended])}"
         )
-        staged |= _stage(settings, [c for c in selected if c.name in unchanged], log)
+        _drop_staged(settings, appended)
+        reload = {*unchanged, *appended}
+        staged |= _stage(settings, [c for c in selected if c.name in reload], log)
     except BaseException:
         _drop_staged(settings, [contract.name for contract in selected])
         raise

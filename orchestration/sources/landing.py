@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -40,7 +41,7 @@ from orchestration.sources.raw_load_errors import LandingDataError, first_line, 
 from orchestration.sources.raw_loader import LoadResult, load_raw_table
 from orchestration.sources.raw_sql import quote_literal
 
-__all__ = ["load_landing_files"]
+__all__ = ["landing_row_describer", "load_landing_files"]
 
 
 def _file_columns(connection: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> list[str]:
@@ -146,15 +147,17 @@ def load_landing_files(
     encoding: str = DEFAULT_ENCODING,
     allow_empty: bool = False,
     into: str | None = None,
+    keep_deleted: bool = False,
 ) -> LoadResult:
     """Load one table's landing files (from `find_landing_files`) into `raw.<table>`.
 
     `encoding` is the CSV files' encoding (any Python codec name; RA_LANDING_ENCODING);
     `allow_empty` lets the load empty a table that holds rows (RA_ALLOW_EMPTY_TABLES,
     see `load_raw_table`); `into` as for `load_raw_table` (the raw table to build instead
-    of `<table>`). Checks every file for the required columns first, so a column
-    missing from one part of a folder is reported for that file instead of loading as
-    nulls. Positions in errors are CSV lines (header = line 1) or 1-based Parquet rows.
+    of `<table>`); `keep_deleted` as for `load_raw_table` (an append). Checks every file
+    for the required columns first, so a column missing from one part of a folder is
+    reported for that file instead of loading as nulls. Positions in errors are CSV lines
+    (header = line 1) or 1-based Parquet rows.
     Raises LandingDataError naming the table and file for bad bytes, unreadable files and
     every contract violation; raw is then as it was.
     """
@@ -163,23 +166,17 @@ def load_landing_files(
     with read_plan(files, encoding) as plan:
         _check_columns(connection, contract, plan)
 
-        def describe(source_file: str, record: int) -> str:
-            try:
-                line = csv_line_of_record(Path(source_file), record, encoding)
-            except (OSError, csv.Error, LookupError):
-                line = record + 1
-            return f"line {line}"
-
         try:
             return load_raw_table(
                 connection,
                 contract,
                 stage_landing_files(files, plan.read_paths),
-                describe_row=describe if files.format == CSV else None,
+                describe_row=landing_row_describer(files.format, encoding),
                 source_files=[str(path) for path in files.paths],
                 allow_empty=allow_empty,
                 looked_in=_looked_in(files),
                 into=into,
+                keep_deleted=keep_deleted,
             )
         except LandingDataError as error:
             if error.file is not None:
@@ -193,6 +190,24 @@ def load_landing_files(
             if culprit is None:
                 raise
             raise culprit from error
+
+
+def landing_row_describer(
+    file_format: str, encoding: str = DEFAULT_ENCODING
+) -> Callable[[str, int], str] | None:
+    """How errors word a row position of a landing file: for CSV the file's line (header =
+    line 1, a quoted newline counted), for Parquet None (`load_raw_table`'s "row <n>")."""
+    if file_format != CSV:
+        return None
+
+    def describe(source_file: str, record: int) -> str:
+        try:
+            line = csv_line_of_record(Path(source_file), record, encoding)
+        except (OSError, csv.Error, LookupError):
+            line = record + 1
+        return f"line {line}"
+
+    return describe
 
 
 def _in_landing_terms(error: LandingDataError, plan: ReadPlan) -> LandingDataError:

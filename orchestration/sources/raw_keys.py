@@ -127,9 +127,18 @@ def drop_flagged_deleted(
     """
     if not flags:
         return 0
-    flagged = " or ".join(
+    (deleted,) = connection.execute(
+        f"delete from {target} where {flagged_predicate(flags)}"
+    ).fetchone()
+    return deleted
+
+
+def flagged_predicate(flags: Sequence[str]) -> str:
+    """SQL true for a row one of the `flags` columns marks deleted (see
+    `drop_flagged_deleted`); 'false' when there is no flag column."""
+    if not flags:
+        return "false"
+    return " or ".join(
         f"coalesce(lower(trim(cast({quote_identifier(flag)} as VARCHAR))) in ('true', '1'), false)"
         for flag in flags
     )
-    (deleted,) = connection.execute(f"delete from {target} where {flagged}").fetchone()
-    return deleted

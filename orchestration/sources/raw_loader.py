@@ -136,6 +136,7 @@ def load_raw_table(
     allow_empty: bool = False,
     looked_in: str | None = None,
     into: str | None = None,
+    keep_deleted: bool = False,
 ) -> LoadResult:
     """Validate staged rows and atomically replace `raw.<table>` with them.
 
@@ -146,7 +147,9 @@ def load_raw_table(
     errors and metadata; by default they are read from `_source_file`. `into` names the
     table of schema raw to write instead of `<table>` (the extract step builds every table
     of a run as `raw.<table>__next` and swaps them in together, see
-    `orchestration.sources.raw_swap`).
+    `orchestration.sources.raw_swap`). `keep_deleted` keeps the rows a landing tool flags
+    deleted (an append needs them to delete the rows raw holds, raw_append.py); they then
+    count in `rows_loaded` and `rows_flagged_deleted` is 0.
 
     Raises LandingDataError (nothing written) for a missing required column, a value that
     does not fit its column's type, an empty primary key, or two rows with the same key
@@ -169,6 +172,7 @@ def load_raw_table(
             source_files,
             _EmptyInput(allowed=allow_empty, looked_in=looked_in),
             into or contract.name,
+            keep_deleted,
         )
     finally:
         session.restore()
@@ -182,6 +186,7 @@ def _load(
     source_files: Sequence[str] | None,
     empty_input: _EmptyInput,
     into: str,
+    keep_deleted: bool,
 ) -> LoadResult:
     table = contract.name
     relation = connection.sql(f"select * from {source}")
@@ -252,7 +257,7 @@ def _load(
     select_list = ", ".join(f"cast({value} as {sql_type})" for _, sql_type, value in raw_columns)
 
     target = f"{RAW_SCHEMA}.{quote_identifier(into)}"
-    flags = [lower for lower in extras if lower in DELETED_FLAG_COLUMNS]
+    flags = [lower for lower in extras if lower in DELETED_FLAG_COLUMNS and not keep_deleted]
     build_error: duckdb.Error | None = None
     connection.execute("begin transaction")
     try:

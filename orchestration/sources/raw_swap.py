@@ -15,16 +15,22 @@ links are stored in the same transaction, so raw and its resume points change to
 Staged tables a killed run left behind are dropped by `drop_staged_tables` when the next
 extract starts; a failed extract drops its own. The landing fingerprints of the tables
 swapped are stored in the same transaction (landing_fingerprint.py), so a table is
-skipped as unchanged only after a load of it committed.
+skipped as unchanged only after a load of it committed; so are its landing parts
+(landing_parts.py). A table whose new landing parts alone were staged is appended instead
+of replaced, in the same transaction (`insert into raw.<t> ... from raw.<t>__next`, see
+raw_append.py): a failed or killed run leaves raw and the stored parts as they were.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import duckdb
 
+from orchestration.contract import TABLES
 from orchestration.sources.landing_fingerprint import record_fingerprints
+from orchestration.sources.landing_parts import LandingParts, record_parts
+from orchestration.sources.raw_append import AppendResult, append_staged
 from orchestration.sources.raw_sql import RAW_SCHEMA, quote_identifier, quote_literal
 from orchestration.sources.state import PendingLinks, apply_pending_links
 
@@ -65,12 +71,17 @@ def swap_staged_tables(
     tables: Sequence[str],
     pending_links: Iterable[PendingLinks] = (),
     fingerprints: Mapping[str, str | None] | None = None,
-) -> None:
+    parts: Mapping[str, LandingParts | None] | None = None,
+    appended: Collection[str] = (),
+) -> dict[str, AppendResult]:
     """Replace `raw.<table>` by `raw.<table>__next` for every table, in one transaction.
 
-    Also stores `pending_links` in that transaction, and each table's landing fingerprint
-    (`fingerprints`, None to forget one; see landing_fingerprint.py), so a table is
-    known unchanged only once its load has committed. Raises ValueError (nothing changed)
+    A table in `appended` (a contract table whose new landing parts alone were staged and
+    resolved against raw) is appended to instead (raw_append.append_staged); returns what
+    each append did. Also stores `pending_links` in that transaction, each table's landing
+    fingerprint (`fingerprints`, None to forget one; see landing_fingerprint.py) and its
+    landing parts (`parts`, landing_parts.py), so a table is known unchanged, or its parts
+    loaded, only once its load has committed. Raises ValueError (nothing changed)
     when a staged table is missing, and lets any DuckDB error roll the whole swap back.
     Must be called outside an open transaction on `connection`.
     """
@@ -87,9 +98,13 @@ def swap_staged_tables(
             f"raw swap refused: no staged table raw.{staged_name(missing[0])} "
             "(was it dropped by another run?); raw is unchanged, run the extract again"
         )
+    results: dict[str, AppendResult] = {}
     connection.execute("begin transaction")
     try:
         for table in tables:
+            if table in appended:
+                results[table] = append_staged(connection, TABLES[table], staged_name(table))
+                continue
             connection.execute(f"drop table if exists {RAW_SCHEMA}.{quote_identifier(table)}")
             connection.execute(
                 f"alter table {RAW_SCHEMA}.{quote_identifier(staged_name(table))} "
@@ -98,6 +113,7 @@ def swap_staged_tables(
         for links in pending_links:
             apply_pending_links(connection, links)
         record_fingerprints(connection, fingerprints or {})
+        record_parts(connection, parts or {})
         connection.execute("commit")
     except BaseException:
         try:
@@ -105,3 +121,4 @@ def swap_staged_tables(
         except duckdb.TransactionException:
             pass  # a failed commit has already rolled back
         raise
+    return results
