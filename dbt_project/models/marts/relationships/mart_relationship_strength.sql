@@ -7,17 +7,17 @@ with activity_pairs as (
     select * from {{ ref('int_activity_person_pairs') }}
 ),
 
--- Every user who takes part in an activity, with their key (their id need not be in
--- stg_dataverse__system_users: a user who is gone keeps their pairs, without a name).
-user_ids as (
-    select distinct party_key as user_key, party_id as user_id
+-- The keys back to GUIDs: every user and contact who takes part in an activity, from the
+-- table that stored the keys (a user need not be in stg_dataverse__system_users: one who
+-- is gone keeps their pairs, without a name).
+people_ids as (
+    select distinct party_type, party_key, party_id
     from {{ ref('int_activity_people_deduplicated') }}
-    where party_type = 'systemuser'
+    where party_type in ('systemuser', 'contact')
 ),
 
 contacts as (
-    select contact_id, contact_name, {{ guid_key('contact_id') }} as contact_key
-    from {{ ref('stg_dataverse__contacts') }}
+    select * from {{ ref('stg_dataverse__contacts') }}
 ),
 
 system_users as (
@@ -128,8 +128,8 @@ scored as (
 
 final as (
     select
-        user_ids.user_id,
-        contacts.contact_id,
+        user_ids.party_id as user_id,
+        contact_ids.party_id as contact_id,
         system_users.user_name,
         contacts.contact_name,
         cast(scored.emails_from_user as double) as emails_from_user,
@@ -144,12 +144,16 @@ final as (
         cast(scored.relationship_strength as double) as relationship_strength,
         scored.last_interaction_at
     from scored
+    inner join people_ids as contact_ids
+        on contact_ids.party_type = 'contact'
+        and scored.contact_key = contact_ids.party_key
     inner join contacts
-        on scored.contact_key = contacts.contact_key
-    inner join user_ids
-        on scored.user_key = user_ids.user_key
+        on contact_ids.party_id = contacts.contact_id
+    inner join people_ids as user_ids
+        on user_ids.party_type = 'systemuser'
+        and scored.user_key = user_ids.party_key
     left join system_users
-        on user_ids.user_id = system_users.user_id
+        on user_ids.party_id = system_users.user_id
 )
 
 select * from final

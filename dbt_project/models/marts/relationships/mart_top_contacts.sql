@@ -17,10 +17,10 @@ parties as (
     from {{ ref('int_activity_people_deduplicated') }}
 ),
 
--- Every record a link can name, with its key.
+-- The keys back to GUIDs, from the tables that stored them (no hash computed here).
 record_ids as (
-    select record_type, record_id, {{ guid_key('record_id') }} as record_key
-    from {{ ref('int_record_linking_fingerprints') }}
+    select distinct record_type, record_key, record_id
+    from {{ ref('int_record_activities_joined') }}
     where record_type in ('account', 'lead', 'opportunity')
 ),
 

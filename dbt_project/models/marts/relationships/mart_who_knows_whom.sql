@@ -7,18 +7,17 @@ with activity_pairs as (
     select * from {{ ref('int_activity_person_pairs') }}
 ),
 
--- Every user who takes part in an activity, with their key (their id need not be in
--- stg_dataverse__system_users: a user who is gone keeps their rows, without a name).
-user_ids as (
-    select distinct party_key as user_key, party_id as user_id
+-- The keys back to GUIDs: every user, contact and lead who takes part in an activity,
+-- from the table that stored the keys (a user need not be in stg_dataverse__system_users:
+-- one who is gone keeps their rows, without a name).
+people_ids as (
+    select distinct party_type, party_key, party_id
     from {{ ref('int_activity_people_deduplicated') }}
-    where party_type = 'systemuser'
+    where party_type in ('systemuser', 'contact', 'lead')
 ),
 
 records as (
-    select record_type, record_id, {{ guid_key('record_id') }} as record_key
-    from {{ ref('int_records_unioned') }}
-    where record_type in ('contact', 'lead')
+    select * from {{ ref('int_records_unioned') }}
 ),
 
 system_users as (
@@ -89,17 +88,21 @@ candidates as (
         tied_ranks.record_type,
         records.record_id,
         tied_ranks.record_key,
-        user_ids.user_id,
+        user_ids.party_id as user_id,
         tied_ranks.connection_strength,
         tied_ranks.email_count,
         tied_ranks.meeting_count,
         tied_ranks.last_interaction_at
     from tied_ranks
+    inner join people_ids as record_ids
+        on tied_ranks.record_type = record_ids.party_type
+        and tied_ranks.record_key = record_ids.party_key
     inner join records
-        on tied_ranks.record_type = records.record_type
-        and tied_ranks.record_key = records.record_key
-    inner join user_ids
-        on tied_ranks.user_key = user_ids.user_key
+        on record_ids.party_type = records.record_type
+        and record_ids.party_id = records.record_id
+    inner join people_ids as user_ids
+        on user_ids.party_type = 'systemuser'
+        and tied_ranks.user_key = user_ids.party_key
     where tied_ranks.tied_rank <= {{ var('who_knows_whom_colleagues_per_person') }}
 ),
 
