@@ -5,9 +5,9 @@
 -- - a collision: two different ids with one key (about n^2 / 2^65 for n ids) would merge
 --   two people's counts, or repeat a published row. Nothing in the input can fix it:
 --   report it.
--- - an engine upgrade that changed its hash function: stored keys would differ from the
---   keys the marts compute from the dimensions' ids, and those joins would silently drop
---   rows. The fix is one run with full refresh (Launchpad: full_refresh true).
+-- - an engine upgrade that changed its hash function: rows built before it would carry
+--   other keys than rows built after, so one person would be counted under two keys. The
+--   fix is one run with full refresh (Launchpad: full_refresh true).
 -- Returns one row per colliding key and per stored row whose key differs from its id's.
 {{ config(meta={'dagster': {'ref': {'name': 'int_activity_people_deduplicated'}}}) }}
 
