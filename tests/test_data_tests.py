@@ -71,6 +71,9 @@ def broken_warehouse(built_handmade, tmp_path: Path):
 
 SIDED = "intermediate.int_activity_parties_sided"
 PEOPLE = "intermediate.int_activity_people_deduplicated"
+RECORD_ACTIVITIES = "intermediate.int_record_activities_joined"
+# The people listed on exactly one activity (one row in PEOPLE).
+LONE_PERSON = f"(select party_id from {PEOPLE} group by party_id having count(*) = 1)"
 UNIONED = "intermediate.int_activities_unioned"
 KPIS = "marts.mart_relationship_kpis"
 
@@ -112,6 +115,35 @@ KPIS = "marts.mart_relationship_kpis"
             ],
             3,
             id="repeated-and-null-composite-keys",
+        ),
+        pytest.param(
+            "assert_person_keys_identify_people",
+            # One stored person key and one stored record key differ from their ids' hash
+            # (an engine upgrade): two failing rows.
+            [
+                f"update {PEOPLE} set party_key = xor(party_key, 1) where (activity_id, "
+                f"party_type, party_id) = (select (activity_id, party_type, party_id) from "
+                f"{PEOPLE} order by activity_id, party_type, party_id limit 1)",
+                f"update {RECORD_ACTIVITIES} set record_key = xor(record_key, 1) where "
+                "(record_type, record_id, activity_id) = (select (record_type, record_id, "
+                f"activity_id) from {RECORD_ACTIVITIES} order by record_type, record_id, "
+                "activity_id limit 1)",
+            ],
+            2,
+            id="stale-person-and-record-keys",
+        ),
+        pytest.param(
+            "assert_person_keys_identify_people",
+            # A person seen once takes the key of the smallest other person id: one
+            # collision, and its one row's key is not its id's hash.
+            [
+                f"update {PEOPLE} set party_key = (select party_key from {PEOPLE} where "
+                f"party_id = (select min(party_id) from {PEOPLE} where party_id != "
+                f"(select min(party_id) from {LONE_PERSON})) limit 1) "
+                f"where party_id = (select min(party_id) from {LONE_PERSON})"
+            ],
+            2,
+            id="person-key-collision",
         ),
         pytest.param(
             "assert_no_activity_counted_twice",

@@ -32,6 +32,7 @@ INCREMENTAL_MODELS = (
     "int_activity_parties_sided",
     "int_activity_participants_summarized",
     "int_activity_people_deduplicated",
+    "int_activity_person_pairs",
     "int_activities_linked_to_records",
     "int_record_linking_fingerprints",
     "int_activities_classified",

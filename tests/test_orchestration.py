@@ -247,6 +247,7 @@ def test_every_singular_test_is_a_blocking_check_of_the_mart_it_names():
         "assert_health_contributions_add_up_to_score": "marts/mart_relationship_health_daily",
         "assert_initiated_totals_reconcile": "marts/mart_relationship_kpis",
         "assert_no_activity_counted_twice": "marts/mart_relationship_kpis",
+        "assert_person_keys_identify_people": "intermediate/int_activity_people_deduplicated",
         "assert_team_marts_reconcile": "marts/mart_business_unit_periods",
         "assert_team_response_rates_roll_up": "marts/mart_relationship_kpis",
         "assert_top_contacts_counts_consistent": "marts/mart_top_contacts",

@@ -41,22 +41,24 @@
 
 {#-
     Post-hook: delete rows whose activity version is not current in `models` (each has
-    activity_id and modified_at). Catches deleted activities and rows an update did not
-    rewrite (a party dropped from a changed activity). A hook is rendered at run time, so
-    it names models rather than taking SQL; the model refs them too (its dependencies).
+    activity_id and modified_at, and activity_key when key_column names it). Catches
+    deleted activities and rows an update did not rewrite (a party dropped from a changed
+    activity). A hook is rendered at run time, so it names models rather than taking SQL;
+    the model refs them too (its dependencies). key_column: activity_id, or activity_key
+    (an integer compare instead of a GUID's) where the built table keeps the key.
 -#}
-{% macro delete_stale_activity_rows(models, built_version_column='modified_at') -%}
+{% macro delete_stale_activity_rows(models, built_version_column='modified_at', key_column='activity_id') -%}
     {%- if is_incremental() -%}
     delete from {{ this }} as built
     where not exists (
         select 1
         from (
             {%- for model in models %}
-            select activity_id, modified_at from {{ ref(model) }}
+            select {{ key_column }}, modified_at from {{ ref(model) }}
             {%- if not loop.last %} union all{% endif %}
             {%- endfor %}
         ) as current_versions
-        where current_versions.activity_id = built.activity_id
+        where current_versions.{{ key_column }} = built.{{ key_column }}
             and current_versions.modified_at is not distinct from built.{{ built_version_column }}
     )
     {%- else -%}

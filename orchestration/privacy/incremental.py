@@ -2,12 +2,12 @@
 
 The incremental models (int_activities_unioned, int_activity_parties_sided,
 int_activity_participants_summarized, int_activity_people_deduplicated,
-int_activities_classified, the links, int_activities_linked_to_records, and their join,
-int_record_activities_joined) rebuild an activity only when its
-`(activityid, modifiedon)` is new (the links also when a record's fingerprint changes).
-Removing a customer deletes activities from raw, which they follow; but a seller newly
-listed or erased changes ids inside rows they have built (the pseudonym) without a new
-`modifiedon`. So when the set of people listed or erased
+int_activity_person_pairs, int_activities_classified, the links,
+int_activities_linked_to_records, and their join, int_record_activities_joined) rebuild
+an activity only when its `(activityid, modifiedon)` is new (the links also when a
+record's fingerprint changes). Removing a customer deletes activities from raw, which
+they follow; but a seller newly listed or erased changes ids inside rows they have built
+(the pseudonym) without a new `modifiedon`. So when the set of people listed or erased
 differs from the last run's, the extract drops those tables and dbt builds them in full
 (an incremental model without its table is a full build). The last run's set is kept as
 one fingerprint (a salted hash; no person) in `privacy.policy_state`.

@@ -58,6 +58,8 @@ people as (
         activity_type,
         party_type,
         party_id,
+        -- The integer key the person marts group and rank on (macros/guid_keys.sql).
+        {{ guid_key('party_id') }} as party_key,
         side,
         max(case when participation_role = 'sender' then 1 else 0 end) = 1 as is_sender,
         -- The activity version these rows were built from (incremental bookkeeping).

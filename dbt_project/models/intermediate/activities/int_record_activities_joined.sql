@@ -64,6 +64,8 @@ joined as (
     select
         links.record_type,
         links.record_id,
+        -- The integer key mart_top_contacts groups and ranks on (macros/guid_keys.sql).
+        {{ guid_key('links.record_id') }} as record_key,
         links.link_reason,
         activities.activity_id,
         activities.activity_key,

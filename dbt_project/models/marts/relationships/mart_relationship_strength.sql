@@ -1,26 +1,19 @@
 -- Pairwise relationship strength (KPI_SPEC section 5, ours): per user x contact, over the
 -- completed emails, meetings and phone calls both take part in (qualifying roles), as of T.
 -- Each activity counts 0.5 ^ (age_days / half_life). Mail only counts as far as it goes
--- both ways: one-way mail is no relationship. Pairs are built per activity (an equi-join
--- of its party lists), never as all users x all contacts.
-with activities as (
-    select * from {{ ref('int_activities_classified') }}
+-- both ways: one-way mail is no relationship. The pairs come per activity from
+-- int_activity_person_pairs (T-independent, kept incrementally).
+with activity_pairs as (
+    select * from {{ ref('int_activity_person_pairs') }}
 ),
 
--- The people are imported once per side, so neither import is a shared CTE that an
--- engine materializes in full (DuckDB copies every row of a CTE used twice). One row per
--- person and activity, however many qualifying roles they hold on it
--- (int_activity_people_deduplicated).
-team_parties as (
-    select activity_key, party_id as user_id, is_sender
+-- The keys back to GUIDs: every user and contact who takes part in an activity, from the
+-- table that stored the keys (a user need not be in stg_dataverse__system_users: one who
+-- is gone keeps their pairs, without a name).
+people_ids as (
+    select distinct party_type, party_key, party_id
     from {{ ref('int_activity_people_deduplicated') }}
-    where party_type = 'systemuser'
-),
-
-contact_parties as (
-    select activity_key, party_id as contact_id, is_sender
-    from {{ ref('int_activity_people_deduplicated') }}
-    where party_type = 'contact'
+    where party_type in ('systemuser', 'contact')
 ),
 
 contacts as (
@@ -31,40 +24,34 @@ system_users as (
     select * from {{ ref('stg_dataverse__system_users') }}
 ),
 
-shared_activities as (
-    select
-        activity_key,
-        activity_type,
-        activity_at,
-        cast({{ timestamp_diff_seconds('activity_at', as_of_timestamp()) }} as double)
-            / 86400 as age_days
-    from activities
-    where {{ activity_status_at() }} = 'completed'
-        and activity_type in ('email', 'meeting', 'phone_call')
-        and activity_at is not null
-),
-
+-- The user x contact pairs of the activities completed at T (the 'completed' branch of
+-- activity_status_at(): completed_from_at <= T; int_activity_person_pairs keeps only
+-- activities with a time), each weighted by its age at T. People come as integer keys
+-- (macros/guid_keys.sql): the pairs are grouped on integers and the GUIDs come back for
+-- the summed pairs only.
 pair_activities as (
     select
-        team_parties.user_id,
-        contact_parties.contact_id,
-        shared_activities.activity_type,
-        shared_activities.activity_at,
-        team_parties.is_sender as user_is_sender,
-        contact_parties.is_sender as contact_is_sender,
-        power(0.5, shared_activities.age_days / {{ var('who_knows_whom_half_life_days') }})
-            as decayed_weight
-    from shared_activities
-    inner join team_parties
-        on shared_activities.activity_key = team_parties.activity_key
-    inner join contact_parties
-        on shared_activities.activity_key = contact_parties.activity_key
+        user_key,
+        person_key as contact_key,
+        activity_type,
+        activity_at,
+        user_is_sender,
+        person_is_sender as contact_is_sender,
+        power(
+            0.5,
+            cast({{ timestamp_diff_seconds('activity_at', as_of_timestamp()) }} as double)
+            / 86400 / {{ var('who_knows_whom_half_life_days') }}
+        ) as decayed_weight
+    from activity_pairs
+    where person_type = 'contact'
+        and activity_type in ('email', 'meeting', 'phone_call')
+        and completed_from_at <= {{ as_of_timestamp() }}
 ),
 
 pairs as (
     select
-        user_id,
-        contact_id,
+        user_key,
+        contact_key,
         sum(
             case
                 when activity_type = 'email' and user_is_sender then decayed_weight
@@ -84,7 +71,7 @@ pairs as (
         sum(case when activity_type = 'phone_call' then 1 else 0 end) as phone_call_count,
         max(activity_at) as last_interaction_at
     from pair_activities
-    group by user_id, contact_id
+    group by user_key, contact_key
 ),
 
 -- Decayed sums are rounded to 6 decimals so that a fixed T gives byte-identical marts
@@ -92,8 +79,8 @@ pairs as (
 -- so every row can be recomputed from its own columns.
 rounded as (
     select
-        user_id,
-        contact_id,
+        user_key,
+        contact_key,
         {{ round_double('emails_from_user', 6) }} as emails_from_user,
         {{ round_double('emails_from_contact', 6) }} as emails_from_contact,
         {{ round_double('meetings', 6) }} as meetings,
@@ -141,8 +128,8 @@ scored as (
 
 final as (
     select
-        scored.user_id,
-        scored.contact_id,
+        user_ids.party_id as user_id,
+        contact_ids.party_id as contact_id,
         system_users.user_name,
         contacts.contact_name,
         cast(scored.emails_from_user as double) as emails_from_user,
@@ -157,10 +144,16 @@ final as (
         cast(scored.relationship_strength as double) as relationship_strength,
         scored.last_interaction_at
     from scored
+    inner join people_ids as contact_ids
+        on contact_ids.party_type = 'contact'
+        and scored.contact_key = contact_ids.party_key
     inner join contacts
-        on scored.contact_id = contacts.contact_id
+        on contact_ids.party_id = contacts.contact_id
+    inner join people_ids as user_ids
+        on user_ids.party_type = 'systemuser'
+        and scored.user_key = user_ids.party_key
     left join system_users
-        on scored.user_id = system_users.user_id
+        on user_ids.party_id = system_users.user_id
 )
 
 select * from final

@@ -2,15 +2,32 @@
 -- the people on each side who took part, in a qualifying role, in the most linked
 -- completed activities. Ties: the most recent interaction, then the smallest id.
 with record_activities as (
-    select * from {{ ref('int_record_activities_joined') }}
+    select record_type, record_key, activity_key, activity_type, activity_at
+    from {{ ref('int_record_activities_joined') }}
     where {{ activity_status_at() }} = 'completed'
         and record_type in ('account', 'lead', 'opportunity')
 ),
 
 -- One row per person and activity in a qualifying role (a person listed twice, e.g. in
--- to and cc, is one participant), so the counts below are plain counts.
+-- to and cc, is one participant), so the counts below are plain counts. Records and people
+-- come as integer keys (macros/guid_keys.sql): the tens of millions of participations are
+-- joined, grouped and ranked on integers, and the GUIDs come back for the ranked rows only.
 parties as (
-    select activity_key, party_id, side, party_type
+    select activity_key, party_key, side, party_type
+    from {{ ref('int_activity_people_deduplicated') }}
+),
+
+-- The keys back to GUIDs, from the tables that stored them (no hash computed here).
+record_ids as (
+    select distinct record_type, record_key, record_id
+    from {{ ref('int_record_activities_joined') }}
+    where record_type in ('account', 'lead', 'opportunity')
+),
+
+-- Every person who takes part in an activity, with their key (their id need not be in a
+-- dimension: a party whose record is gone still counts, without a name).
+party_ids as (
+    select distinct party_type, party_key, party_id
     from {{ ref('int_activity_people_deduplicated') }}
 ),
 
@@ -28,11 +45,10 @@ people_names as (
 participations as (
     select
         record_activities.record_type,
-        record_activities.record_id,
+        record_activities.record_key,
         parties.side,
-        parties.party_id,
+        parties.party_key,
         parties.party_type,
-        record_activities.activity_key,
         record_activities.activity_type,
         record_activities.activity_at
     from record_activities
@@ -43,9 +59,9 @@ participations as (
 per_person as (
     select
         record_type,
-        record_id,
+        record_key,
         side,
-        party_id,
+        party_key,
         min(party_type) as party_type,
         count(*) as interaction_count,
         sum(case when activity_type = 'email' then 1 else 0 end) as email_count,
@@ -53,17 +69,53 @@ per_person as (
         sum(case when activity_type = 'phone_call' then 1 else 0 end) as phone_call_count,
         max(activity_at) as last_interaction_at
     from participations
-    group by record_type, record_id, side, party_id
+    group by record_type, record_key, side, party_key
+),
+
+-- The people who can be in a side's top N: fewer than N others rank strictly above them
+-- on (count, last interaction). The id tie-break below needs their GUIDs, so it ranks
+-- these few rows only, not every (record, person) pair.
+tied_ranks as (
+    select
+        *,
+        rank() over (
+            partition by record_type, record_key, side
+            order by interaction_count desc, last_interaction_at desc
+        ) as tied_rank
+    from per_person
+),
+
+candidates as (
+    select
+        tied_ranks.record_type,
+        record_ids.record_id,
+        tied_ranks.record_key,
+        tied_ranks.side,
+        party_ids.party_id,
+        tied_ranks.party_type,
+        tied_ranks.interaction_count,
+        tied_ranks.email_count,
+        tied_ranks.meeting_count,
+        tied_ranks.phone_call_count,
+        tied_ranks.last_interaction_at
+    from tied_ranks
+    inner join record_ids
+        on tied_ranks.record_type = record_ids.record_type
+        and tied_ranks.record_key = record_ids.record_key
+    inner join party_ids
+        on tied_ranks.party_type = party_ids.party_type
+        and tied_ranks.party_key = party_ids.party_key
+    where tied_ranks.tied_rank <= {{ var('top_contacts_per_side') }}
 ),
 
 ranked as (
     select
         *,
         row_number() over (
-            partition by record_type, record_id, side
+            partition by record_type, record_key, side
             order by interaction_count desc, last_interaction_at desc, party_id asc
         ) as contact_rank
-    from per_person
+    from candidates
 ),
 
 final as (

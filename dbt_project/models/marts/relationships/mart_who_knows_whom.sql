@@ -1,25 +1,19 @@
 -- Who knows whom (KPI_SPEC section 4): for each contact and lead, the colleagues (users)
 -- with the strongest connection, from completed emails and meetings (not phone calls) in
 -- which both take part in a qualifying role, as of T. Each shared activity counts
--- 0.5 ^ (age_days / half_life); the sum saturates into a 0-100 strength. Pairs are built
--- per activity (an equi-join of its party lists), never as all users x all people.
-with activities as (
-    select * from {{ ref('int_activities_classified') }}
+-- 0.5 ^ (age_days / half_life); the sum saturates into a 0-100 strength. The pairs come
+-- per activity from int_activity_person_pairs (T-independent, kept incrementally).
+with activity_pairs as (
+    select * from {{ ref('int_activity_person_pairs') }}
 ),
 
--- The people are imported once per side, so neither import is a shared CTE that an
--- engine materializes in full (DuckDB copies every row of a CTE used twice). One row per
--- person and activity in a qualifying role already (int_activity_people_deduplicated).
-team_parties as (
-    select activity_key, party_id as user_id
+-- The keys back to GUIDs: every user, contact and lead who takes part in an activity,
+-- from the table that stored the keys (a user need not be in stg_dataverse__system_users:
+-- one who is gone keeps their rows, without a name).
+people_ids as (
+    select distinct party_type, party_key, party_id
     from {{ ref('int_activity_people_deduplicated') }}
-    where party_type = 'systemuser'
-),
-
-people_parties as (
-    select activity_key, party_type as record_type, party_id as record_id
-    from {{ ref('int_activity_people_deduplicated') }}
-    where party_type in ('contact', 'lead')
+    where party_type in ('systemuser', 'contact', 'lead')
 ),
 
 records as (
@@ -30,47 +24,39 @@ system_users as (
     select * from {{ ref('stg_dataverse__system_users') }}
 ),
 
-shared_activities as (
-    select
-        activity_key,
-        activity_type,
-        activity_at,
-        cast({{ timestamp_diff_seconds('activity_at', as_of_timestamp()) }} as double)
-            / 86400 as age_days
-    from activities
-    where {{ activity_status_at() }} = 'completed'
-        and activity_type in ('email', 'meeting')
-        and activity_at is not null
-),
-
+-- The user x person pairs of the emails and meetings completed at T (the 'completed'
+-- branch of activity_status_at(): completed_from_at <= T; int_activity_person_pairs keeps
+-- only activities with a time), each weighted by its age at T. People come as integer
+-- keys (macros/guid_keys.sql): the pairs are grouped and ranked on integers and the GUIDs
+-- come back for the ranked rows only.
 pair_activities as (
     select
-        people_parties.record_type,
-        people_parties.record_id,
-        team_parties.user_id,
-        shared_activities.activity_key,
-        shared_activities.activity_type,
-        shared_activities.activity_at,
-        power(0.5, shared_activities.age_days / {{ var('who_knows_whom_half_life_days') }})
-            as decayed_weight
-    from shared_activities
-    inner join team_parties
-        on shared_activities.activity_key = team_parties.activity_key
-    inner join people_parties
-        on shared_activities.activity_key = people_parties.activity_key
+        person_type as record_type,
+        person_key as record_key,
+        user_key,
+        activity_type,
+        activity_at,
+        power(
+            0.5,
+            cast({{ timestamp_diff_seconds('activity_at', as_of_timestamp()) }} as double)
+            / 86400 / {{ var('who_knows_whom_half_life_days') }}
+        ) as decayed_weight
+    from activity_pairs
+    where activity_type in ('email', 'meeting')
+        and completed_from_at <= {{ as_of_timestamp() }}
 ),
 
 pairs as (
     select
         record_type,
-        record_id,
-        user_id,
+        record_key,
+        user_key,
         sum(decayed_weight) as decayed_interactions,
         sum(case when activity_type = 'email' then 1 else 0 end) as email_count,
         sum(case when activity_type = 'meeting' then 1 else 0 end) as meeting_count,
         max(activity_at) as last_interaction_at
     from pair_activities
-    group by record_type, record_id, user_id
+    group by record_type, record_key, user_key
 ),
 
 scored as (
@@ -84,16 +70,52 @@ scored as (
     from pairs
 ),
 
+-- The colleagues who can be in a person's top N: fewer than N others rank strictly above
+-- them on (strength, last interaction). The id tie-break below needs their GUIDs, so it
+-- ranks these few rows only, not every pair.
+tied_ranks as (
+    select
+        *,
+        rank() over (
+            partition by record_type, record_key
+            order by connection_strength desc, last_interaction_at desc
+        ) as tied_rank
+    from scored
+),
+
+candidates as (
+    select
+        tied_ranks.record_type,
+        records.record_id,
+        tied_ranks.record_key,
+        user_ids.party_id as user_id,
+        tied_ranks.connection_strength,
+        tied_ranks.email_count,
+        tied_ranks.meeting_count,
+        tied_ranks.last_interaction_at
+    from tied_ranks
+    inner join people_ids as record_ids
+        on tied_ranks.record_type = record_ids.party_type
+        and tied_ranks.record_key = record_ids.party_key
+    inner join records
+        on record_ids.party_type = records.record_type
+        and record_ids.party_id = records.record_id
+    inner join people_ids as user_ids
+        on user_ids.party_type = 'systemuser'
+        and tied_ranks.user_key = user_ids.party_key
+    where tied_ranks.tied_rank <= {{ var('who_knows_whom_colleagues_per_person') }}
+),
+
 -- Ranked on the published (rounded) strength, so equal strengths tie visibly and the
 -- tie-breaks decide: the most recent interaction, then the smallest user id.
 ranked as (
     select
         *,
         row_number() over (
-            partition by record_type, record_id
+            partition by record_type, record_key
             order by connection_strength desc, last_interaction_at desc, user_id asc
         ) as colleague_rank
-    from scored
+    from candidates
 ),
 
 final as (
@@ -108,9 +130,6 @@ final as (
         cast(ranked.meeting_count as {{ dbt.type_bigint() }}) as meeting_count,
         ranked.last_interaction_at
     from ranked
-    inner join records
-        on ranked.record_type = records.record_type
-        and ranked.record_id = records.record_id
     left join system_users
         on ranked.user_id = system_users.user_id
     where ranked.colleague_rank <= {{ var('who_knows_whom_colleagues_per_person') }}
