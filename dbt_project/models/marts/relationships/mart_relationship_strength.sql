@@ -37,11 +37,7 @@ pair_activities as (
         activity_at,
         user_is_sender,
         person_is_sender as contact_is_sender,
-        power(
-            0.5,
-            cast({{ timestamp_diff_seconds('activity_at', as_of_timestamp()) }} as double)
-            / 86400 / {{ var('who_knows_whom_half_life_days') }}
-        ) as decayed_weight
+        {{ pair_decayed_weight('activity_at') }} as decayed_weight
     from activity_pairs
     where person_type = 'contact'
         and activity_type in ('email', 'meeting', 'phone_call')

@@ -36,11 +36,7 @@ pair_activities as (
         user_key,
         activity_type,
         activity_at,
-        power(
-            0.5,
-            cast({{ timestamp_diff_seconds('activity_at', as_of_timestamp()) }} as double)
-            / 86400 / {{ var('who_knows_whom_half_life_days') }}
-        ) as decayed_weight
+        {{ pair_decayed_weight('activity_at') }} as decayed_weight
     from activity_pairs
     where activity_type in ('email', 'meeting')
         and completed_from_at <= {{ as_of_timestamp() }}
