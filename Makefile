@@ -11,7 +11,7 @@ SAMPLE_ACTIVITIES ?= 50000
 SAMPLE_SEED ?= 42
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-.PHONY: setup sample run test dev bench lint docs screenshots clean validate-health erase
+.PHONY: setup sample run full-refresh test dev bench lint docs screenshots clean validate-health erase
 
 ## Environment: a venv with the exact pins of constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -42,6 +42,16 @@ run: sample
 	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*'
 	@$(BIN)/python -m orchestration.print_locations
 
+## Every dbt model rebuilt from scratch (incremental state included) in a run that is
+## otherwise `make run`: after an upgrade that changes an incremental model's columns, or a
+## seed or var those models read (README, "Incremental runs and full refresh").
+FULL_REFRESH_CONFIG = '{"ops": {"relationship_dbt_models": {"config": {"full_refresh": true}}, "weekly_dbt_models": {"config": {"full_refresh": true}}}}'
+
+full-refresh: sample
+	$(BIN)/python -m orchestration.recovery
+	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*' --config-json $(FULL_REFRESH_CONFIG)
+	@$(BIN)/python -m orchestration.print_locations
+
 ## Erasure (docs/privacy.md): the person goes into the erasure register and out of raw,
 ## every model is rebuilt from scratch (incremental state included), new exports are
 ## published and every older export set is removed. An audit line is printed and kept.
@@ -49,8 +59,7 @@ erase: sample
 	@if [ -z "$(PERSON)" ]; then echo "usage: make erase PERSON=<id or e-mail address>" >&2; exit 2; fi
 	$(BIN)/python -m orchestration.recovery
 	$(BIN)/python -m orchestration.privacy erase "$(PERSON)"
-	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*' --config-json \
-		'{"ops": {"relationship_dbt_models": {"config": {"full_refresh": true}}, "weekly_dbt_models": {"config": {"full_refresh": true}}}}'
+	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*' --config-json $(FULL_REFRESH_CONFIG)
 	$(BIN)/python -m orchestration.privacy prune-exports
 
 test: setup
