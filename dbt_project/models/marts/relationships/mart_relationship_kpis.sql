@@ -2,8 +2,15 @@
 -- KPI_SPEC section 3, as of T. Records without activity get zeros, not missing rows.
 -- Each CTE below reads its table once, with only the columns it needs: DuckDB copies a
 -- CTE read more than once in full before reading it (31M activity rows at 10M activities).
+-- The per-activity CTEs group, rank and join on (record_type, record_key), the integer key
+-- int_record_activities_joined stores (macros/guid_keys.sql; unique per type, checked by
+-- sql_tests/assert_person_keys_identify_people): a 36-character record id carried through
+-- 30M rows made the group-by below spill gigabytes at 10M (docs/benchmarks.md).
 with records as (
-    select * from {{ ref('int_records_unioned') }}
+    select
+        *,
+        {{ guid_key('record_id') }} as record_key
+    from {{ ref('int_records_unioned') }}
 ),
 
 responses as (
@@ -48,7 +55,7 @@ answered_originals as (
 completed as (
     select
         record_activities.record_type,
-        record_activities.record_id,
+        record_activities.record_key,
         record_activities.activity_type,
         record_activities.initiated_by,
         record_activities.activity_at,
@@ -73,7 +80,7 @@ completed as (
 activity_counts as (
     select
         record_type,
-        record_id,
+        record_key,
         {{ interaction_counts() }},
         sum(team_minutes) as time_spent_by_team_minutes,
         sum(customer_minutes) as time_spent_by_customer_minutes,
@@ -92,7 +99,7 @@ activity_counts as (
         sum(case when {{ followed_email }} and attachment_open_count > 0 then 1 else 0 end)
             as emails_attachment_viewed
     from completed
-    group by record_type, record_id
+    group by record_type, record_key
 ),
 
 -- Same instant: the smaller activity id wins (KPI_SPEC section 3). Only the activities at
@@ -100,20 +107,20 @@ activity_counts as (
 last_interactions as (
     select
         latest.record_type,
-        latest.record_id,
+        latest.record_key,
         latest.activity_at,
         latest.activity_type,
         latest.subject,
         latest.activity_id,
         latest.owner_id,
         row_number() over (
-            partition by latest.record_type, latest.record_id
+            partition by latest.record_type, latest.record_key
             order by latest.activity_id asc
         ) as recency_rank
     from {{ ref('int_record_activities_joined') }} as latest
     inner join activity_counts
         on latest.record_type = activity_counts.record_type
-        and latest.record_id = activity_counts.record_id
+        and latest.record_key = activity_counts.record_key
         and latest.activity_at = activity_counts.last_interaction_at
     where {{ activity_status_at('latest.completed_from_at', 'latest.future_until_at') }} = 'completed'
 ),
@@ -121,14 +128,14 @@ last_interactions as (
 next_interactions as (
     select
         record_type,
-        record_id,
+        record_key,
         activity_at,
         activity_type,
         subject,
         activity_id,
         owner_id,
         row_number() over (
-            partition by record_type, record_id
+            partition by record_type, record_key
             order by activity_at asc, activity_id asc
         ) as upcoming_rank
     from {{ ref('int_record_activities_joined') }}
@@ -140,6 +147,7 @@ counts_filled as (
     select
         records.record_type,
         records.record_id,
+        records.record_key,
         records.record_name,
         coalesce(activity_counts.emails_sent, 0) as emails_sent,
         coalesce(activity_counts.emails_received, 0) as emails_received,
@@ -161,7 +169,7 @@ counts_filled as (
     from records
     left join activity_counts
         on records.record_type = activity_counts.record_type
-        and records.record_id = activity_counts.record_id
+        and records.record_key = activity_counts.record_key
 ),
 
 final as (
@@ -274,11 +282,11 @@ final as (
     from counts_filled
     left join last_interactions
         on counts_filled.record_type = last_interactions.record_type
-        and counts_filled.record_id = last_interactions.record_id
+        and counts_filled.record_key = last_interactions.record_key
         and last_interactions.recency_rank = 1
     left join next_interactions
         on counts_filled.record_type = next_interactions.record_type
-        and counts_filled.record_id = next_interactions.record_id
+        and counts_filled.record_key = next_interactions.record_key
         and next_interactions.upcoming_rank = 1
     left join responses
         on counts_filled.record_type = responses.record_type
