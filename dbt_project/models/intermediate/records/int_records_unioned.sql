@@ -80,4 +80,10 @@ unioned as (
     select * from opportunity_records
 )
 
-select * from unioned
+select
+    *,
+    -- The record's integer key (macros/guid_keys.sql), as int_record_activities_joined
+    -- stores it for each link: the per-record marts group and join their activity rows on
+    -- it and bring the id back from here.
+    {{ guid_key('record_id') }} as record_key
+from unioned

@@ -3,14 +3,12 @@
 -- Each CTE below reads its table once, with only the columns it needs: DuckDB copies a
 -- CTE read more than once in full before reading it (31M activity rows at 10M activities).
 -- The per-activity CTEs group, rank and join on (record_type, record_key), the integer key
--- int_record_activities_joined stores (macros/guid_keys.sql; unique per type, checked by
--- sql_tests/assert_person_keys_identify_people): a 36-character record id carried through
--- 30M rows made the group-by below spill gigabytes at 10M (docs/benchmarks.md).
+-- that int_records_unioned and int_record_activities_joined store (macros/guid_keys.sql;
+-- one key per record id and type, sql_tests/assert_person_keys_identify_people): grouping
+-- 30M rows on the 36-character record id spilled gigabytes at 10M activities, and carrying
+-- it through them cost a third more than the key alone (docs/benchmarks.md).
 with records as (
-    select
-        *,
-        {{ guid_key('record_id') }} as record_key
-    from {{ ref('int_records_unioned') }}
+    select * from {{ ref('int_records_unioned') }}
 ),
 
 responses as (
@@ -102,21 +100,12 @@ activity_counts as (
     group by record_type, record_key
 ),
 
--- Same instant: the smaller activity id wins (KPI_SPEC section 3). Only the activities at
--- each record's latest instant are ranked, not every completed activity.
-last_interactions as (
-    select
-        latest.record_type,
-        latest.record_key,
-        latest.activity_at,
-        latest.activity_type,
-        latest.subject,
-        latest.activity_id,
-        latest.owner_id,
-        row_number() over (
-            partition by latest.record_type, latest.record_key
-            order by latest.activity_id asc
-        ) as recency_rank
+-- The activities at each record's latest completed instant, and its future ones, as keys:
+-- their id, subject and owner are read below for these activities only, from the one row
+-- per activity of int_activities_classified (what int_record_activities_joined copied
+-- them from), instead of for every linked row (30M at 10M activities).
+last_candidates as (
+    select latest.record_type, latest.record_key, latest.activity_key
     from {{ ref('int_record_activities_joined') }} as latest
     inner join activity_counts
         on latest.record_type = activity_counts.record_type
@@ -125,22 +114,59 @@ last_interactions as (
     where {{ activity_status_at('latest.completed_from_at', 'latest.future_until_at') }} = 'completed'
 ),
 
-next_interactions as (
-    select
-        record_type,
-        record_key,
-        activity_at,
-        activity_type,
-        subject,
-        activity_id,
-        owner_id,
-        row_number() over (
-            partition by record_type, record_key
-            order by activity_at asc, activity_id asc
-        ) as upcoming_rank
+future_candidates as (
+    select record_type, record_key, activity_key
     from {{ ref('int_record_activities_joined') }}
     where {{ activity_status_at() }} = 'future'
         and activity_at is not null
+),
+
+candidate_details as (
+    select activity_key, activity_at, activity_type, subject, activity_id, owner_id
+    from {{ ref('int_activities_classified') }}
+    where activity_key in (
+        select activity_key from last_candidates
+        union
+        select activity_key from future_candidates
+    )
+),
+
+-- Same instant: the smaller activity id wins (KPI_SPEC section 3). Only the activities at
+-- each record's latest instant are ranked, not every completed activity.
+last_interactions as (
+    select
+        last_candidates.record_type,
+        last_candidates.record_key,
+        candidate_details.activity_at,
+        candidate_details.activity_type,
+        candidate_details.subject,
+        candidate_details.activity_id,
+        candidate_details.owner_id,
+        row_number() over (
+            partition by last_candidates.record_type, last_candidates.record_key
+            order by candidate_details.activity_id asc
+        ) as recency_rank
+    from last_candidates
+    inner join candidate_details
+        on last_candidates.activity_key = candidate_details.activity_key
+),
+
+next_interactions as (
+    select
+        future_candidates.record_type,
+        future_candidates.record_key,
+        candidate_details.activity_at,
+        candidate_details.activity_type,
+        candidate_details.subject,
+        candidate_details.activity_id,
+        candidate_details.owner_id,
+        row_number() over (
+            partition by future_candidates.record_type, future_candidates.record_key
+            order by candidate_details.activity_at asc, candidate_details.activity_id asc
+        ) as upcoming_rank
+    from future_candidates
+    inner join candidate_details
+        on future_candidates.activity_key = candidate_details.activity_key
 ),
 
 counts_filled as (
