@@ -3,10 +3,10 @@
 -- Incremental by activity, like the parties it summarizes.
 {{ config(
     materialized=activity_models_materialization(),
-    unique_key='activity_id',
+    unique_key='activity_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ delete_stale_activity_rows(['int_activities_unioned']) }}",
+    post_hook="{{ delete_stale_activity_rows(['int_activities_unioned'], key_column='activity_key') }}",
 ) }}
 
 -- depends_on: {{ ref('int_exchange_parties_resolved') }}
@@ -14,7 +14,7 @@ with activities as (
     select activity_id, activity_key, modified_at
     from {{ ref('int_activities_unioned') }} as activities
     {% if is_incremental() %}
-    where {{ version_not_built(this, 'activities', 'modified_at') }}
+    where {{ version_not_built(this, 'activities', 'modified_at', key_column='activity_key') }}
     {%- if var('exchange_source', false) %}
     -- Exchange parties are resolved again on every run, so their activities are
     -- rebuilt too. Only with RA_EXCHANGE: without it this SQL is what it was (Spark,
