@@ -8,10 +8,10 @@
 -- Incremental by activity, like the parties it reads (macros/incremental_activities.sql).
 {{ config(
     materialized=activity_models_materialization(),
-    unique_key='activity_id',
+    unique_key='activity_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ delete_stale_activity_rows(['int_activities_unioned'], 'activity_modified_at') }}",
+    post_hook="{{ delete_stale_activity_rows(['int_activities_unioned'], 'activity_modified_at', key_column='activity_key') }}",
 ) }}
 
 -- depends_on: {{ ref('int_exchange_parties_resolved') }}
@@ -34,16 +34,16 @@ with parties as (
         -- The activities whose version is not built yet, found among the activities
         -- rather than the parties (a third of the rows to check: measured 5x faster at
         -- 1M). An activity without people never gets a row, so it is checked each run and
-        -- yields nothing.
-        and parties.activity_id in (
-            select activities.activity_id
+        -- yields nothing. Integer keys, not 36-character ids (macros/activity_keys.sql).
+        and parties.activity_key in (
+            select activities.activity_key
             from {{ ref('int_activities_unioned') }} as activities
-            where {{ version_not_built(this, 'activities', 'modified_at', 'activity_modified_at') }}
+            where {{ version_not_built(this, 'activities', 'modified_at', 'activity_modified_at', key_column='activity_key') }}
             {%- if var('exchange_source', false) %}
             -- Exchange parties are resolved again on every run (int_activity_parties_sided
             -- rebuilds them without a new version), so their activities are rebuilt too.
             union
-            select exchange_parties.activity_id
+            select {{ activity_key('exchange_parties.activity_id') }} as activity_key
             from {{ ref('int_exchange_parties_resolved') }} as exchange_parties
             {%- endif %}
         )
