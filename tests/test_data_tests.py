@@ -235,6 +235,30 @@ FIRST_HEALTH_ROW = (
         ),
         pytest.param(
             "assert_team_marts_reconcile",
+            # Email e2 (customer-initiated, 2 June) is linked to u1's account a1 and contact
+            # c2; its c2 link now says 15 February. Counted once per period holding either
+            # time: u1's last quarter gains a customer email the mart does not have (one
+            # failing row); its year to date holds both times and still counts e2 once.
+            [
+                f"update {RECORD_ACTIVITIES} set activity_at = timestamp '2026-02-15 10:00:00' "
+                "where activity_id = 'e2' and record_type = 'contact' and record_id = 'c2'"
+            ],
+            1,
+            id="team-marts-links-disagree-on-time",
+        ),
+        pytest.param(
+            "assert_team_marts_reconcile",
+            # The same link moved to 5 June instead: both times lie in the same periods, so
+            # e2 still counts once in each (passes).
+            [
+                f"update {RECORD_ACTIVITIES} set activity_at = timestamp '2026-06-05 10:00:00' "
+                "where activity_id = 'e2' and record_type = 'contact' and record_id = 'c2'"
+            ],
+            0,
+            id="team-marts-links-disagree-within-periods",
+        ),
+        pytest.param(
+            "assert_team_marts_reconcile",
             # One owner-period with an email sent more than its records' distinct emails.
             [
                 "update marts.mart_owner_periods set emails_sent = emails_sent + 1 "
