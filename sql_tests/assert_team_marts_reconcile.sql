@@ -103,8 +103,8 @@ owner_period_emails as (
     from owner_emails_once
     inner join numbered_owner_periods
         on owner_emails_once.owner_number = numbered_owner_periods.owner_number
-        and numbered_owner_periods.period_start <= owner_emails_once.first_at
-        and numbered_owner_periods.period_end > owner_emails_once.first_at
+        and owner_emails_once.first_at >= numbered_owner_periods.period_start
+        and owner_emails_once.first_at < numbered_owner_periods.period_end
     where owner_emails_once.first_at = owner_emails_once.last_at
     union all
     select owner_period_number, initiated_by
@@ -120,8 +120,8 @@ owner_period_emails as (
             and owner_emails_once.initiated_by = owner_email_links.initiated_by
         inner join numbered_owner_periods
             on owner_email_links.owner_number = numbered_owner_periods.owner_number
-            and numbered_owner_periods.period_start <= owner_email_links.activity_at
-            and numbered_owner_periods.period_end > owner_email_links.activity_at
+            and owner_email_links.activity_at >= numbered_owner_periods.period_start
+            and owner_email_links.activity_at < numbered_owner_periods.period_end
         where owner_emails_once.first_at <> owner_emails_once.last_at
     ) as emails_with_several_times
 ),
