@@ -158,6 +158,17 @@ FIRST_HEALTH_ROW = (
             id="person-key-collision",
         ),
         pytest.param(
+            "assert_activity_keys_identify_activities",
+            # Email e2 takes e1's key: one key with two ids (a collision), and e2's stored
+            # key is not its id's hash (two failing rows).
+            [
+                f"update {UNIONED} set activity_key = (select activity_key from {UNIONED} "
+                "where activity_id = 'e1') where activity_id = 'e2'"
+            ],
+            2,
+            id="activity-key-collision",
+        ),
+        pytest.param(
             "assert_no_activity_counted_twice",
             # A record shows one more email sent than it has completed linked activities.
             [
