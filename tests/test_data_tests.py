@@ -4,8 +4,10 @@ Each case copies the built hand-made warehouse, breaks one invariant in one tabl
 the data test that guards it with `dbt test`, and reads dbt's run_results: the test must
 fail, with the number of failing keys a person can count from the corruption. Covered:
 the hash-first `unique_combination` generic test (sql_tests/generic/unique_combination.sql)
-on repeated keys and on null key parts, and the singular tests rewritten on integer
-activity keys. Runs dbt once per case on a few rows (about 10 s each).
+on repeated keys and on null key parts, its daily-series first pass (day_column) on a
+repeated day and on a day too far back for the day masks, and the singular tests
+rewritten on integer keys or summed before their joins. Runs dbt once per case on a few
+rows (about 10 s each).
 """
 
 from __future__ import annotations
@@ -76,6 +78,16 @@ RECORD_ACTIVITIES = "intermediate.int_record_activities_joined"
 LONE_PERSON = f"(select party_id from {PEOPLE} group by party_id having count(*) = 1)"
 UNIONED = "intermediate.int_activities_unioned"
 KPIS = "marts.mart_relationship_kpis"
+HEALTH = "intermediate.int_record_health_daily"
+HEALTH_UNIQUE = (
+    "unique_combination_mart_relationship_health_daily_record_type__record_id__score_date"
+    "__score_date"
+)
+# The latest day of the first record (by type and id) in the health series.
+FIRST_HEALTH_ROW = (
+    f"(select (record_type, record_id, score_date) from {HEALTH} "
+    "order by record_type, record_id, score_date desc limit 1)"
+)
 
 
 @pytest.mark.parametrize(
@@ -146,6 +158,17 @@ KPIS = "marts.mart_relationship_kpis"
             id="person-key-collision",
         ),
         pytest.param(
+            "assert_activity_keys_identify_activities",
+            # Email e2 takes e1's key: one key with two ids (a collision), and e2's stored
+            # key is not its id's hash (two failing rows).
+            [
+                f"update {UNIONED} set activity_key = (select activity_key from {UNIONED} "
+                "where activity_id = 'e1') where activity_id = 'e2'"
+            ],
+            2,
+            id="activity-key-collision",
+        ),
+        pytest.param(
             "assert_no_activity_counted_twice",
             # A record shows one more email sent than it has completed linked activities.
             [
@@ -167,6 +190,83 @@ KPIS = "marts.mart_relationship_kpis"
             ],
             2,
             id="team-response-rates",
+        ),
+        pytest.param(HEALTH_UNIQUE, [], 0, id="daily-series-passes-on-the-good-build"),
+        pytest.param(
+            HEALTH_UNIQUE,
+            # One record's last day landed twice: one key, two rows.
+            [
+                f"insert into {HEALTH} select * from {HEALTH} "
+                f"where (record_type, record_id, score_date) = {FIRST_HEALTH_ROW}"
+            ],
+            1,
+            id="daily-series-repeated-day",
+        ),
+        pytest.param(
+            HEALTH_UNIQUE,
+            # The same repeat, plus the row copied 200 days later: the model's last day is
+            # then 200 days after every other row, beyond the day masks' 126 days, so every
+            # series goes to the exact pass, which finds the one repeated key.
+            [
+                f"insert into {HEALTH} select * from {HEALTH} "
+                f"where (record_type, record_id, score_date) = {FIRST_HEALTH_ROW}",
+                f"insert into {HEALTH} select * replace (score_date + 200 as score_date) "
+                f"from {HEALTH} where (record_type, record_id, score_date) = {FIRST_HEALTH_ROW} "
+                "limit 1",
+            ],
+            1,
+            id="daily-series-day-beyond-the-masks",
+        ),
+        pytest.param(
+            "assert_team_response_rates_roll_up",
+            # Email e2 (customer-initiated, linked to two of u1's records) answered 10 hours
+            # later than the marts say: the average response time by us of owner u1 and of
+            # its unit bu1 move (two failing groups; the rates do not).
+            [
+                "update intermediate.int_email_replies_matched "
+                "set response_time_seconds = response_time_seconds + 36000 "
+                "where original_activity_id = 'e2'"
+            ],
+            2,
+            id="team-response-times",
+        ),
+        pytest.param(
+            "assert_team_marts_reconcile",
+            # Two owner-periods off, one per owner: u1's year-to-date emails sent and u2's
+            # last-30-days customer emails received (two failing rows).
+            [
+                "update marts.mart_owner_periods set emails_sent = emails_sent - 1 "
+                "where owner_id = 'u1' and period = 'year_to_date'",
+                "update marts.mart_owner_periods "
+                "set customer_emails_received = customer_emails_received + 1 "
+                "where owner_id = 'u2' and period = 'last_30_days'",
+            ],
+            2,
+            id="team-marts-two-owner-periods",
+        ),
+        pytest.param(
+            "assert_team_marts_reconcile",
+            # Email e2 (customer-initiated, 2 June) is linked to u1's account a1 and contact
+            # c2; its c2 link now says 15 February. Counted once per period holding either
+            # time: u1's last quarter gains a customer email the mart does not have (one
+            # failing row); its year to date holds both times and still counts e2 once.
+            [
+                f"update {RECORD_ACTIVITIES} set activity_at = timestamp '2026-02-15 10:00:00' "
+                "where activity_id = 'e2' and record_type = 'contact' and record_id = 'c2'"
+            ],
+            1,
+            id="team-marts-links-disagree-on-time",
+        ),
+        pytest.param(
+            "assert_team_marts_reconcile",
+            # The same link moved to 5 June instead: both times lie in the same periods, so
+            # e2 still counts once in each (passes).
+            [
+                f"update {RECORD_ACTIVITIES} set activity_at = timestamp '2026-06-05 10:00:00' "
+                "where activity_id = 'e2' and record_type = 'contact' and record_id = 'c2'"
+            ],
+            0,
+            id="team-marts-links-disagree-within-periods",
         ),
         pytest.param(
             "assert_team_marts_reconcile",

@@ -18,3 +18,18 @@
 {% macro spark__key_hash(columns) -%}
     xxhash64({{ columns | join(', ') }})
 {%- endmacro %}
+
+
+{#- The bit for days_back (0 to 62) in a 63-bit day mask of sql_tests/generic/unique_combination
+    (day_column): a positive BIGINT on both engines. -#}
+{% macro day_bit(days_back) -%}
+    {{ return(adapter.dispatch('day_bit', 'relationship_analytics')(days_back)) }}
+{%- endmacro %}
+
+{% macro default__day_bit(days_back) -%}
+    (cast(1 as bigint) << cast({{ days_back }} as integer))
+{%- endmacro %}
+
+{% macro spark__day_bit(days_back) -%}
+    shiftleft(cast(1 as bigint), cast({{ days_back }} as int))
+{%- endmacro %}

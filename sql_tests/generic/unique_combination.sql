@@ -8,9 +8,33 @@
     rather than as strings: when no hash repeats, no key does (exact, not probable); only
     rows whose hash repeats are compared by their values, so a hash collision of two
     different keys fails nothing. Null key parts are a filtered scan, which DuckDB answers
-    from the column statistics when a column holds no null. -#}
-{% test unique_combination(model, columns) %}
-with repeated_hashes as (
+    from the column statistics when a column holds no null.
+
+    day_column (optional, one of `columns`, a date): the model holds one row per day for
+    each value of the other key columns (a daily series, e.g. score_date of
+    mart_relationship_health_daily: 46M rows at 10M activities). The first pass then groups
+    by the hash of the other columns only (one group per series, not per row: at 10M a
+    hash table of 0.5M groups instead of 46M) and sets one bit per day in two 63-bit masks
+    (macros/key_hashes.sql, day_bit), counting days back from the model's last day. A group
+    whose rows are more than its distinct days set (a day repeated, a null day, or a day
+    more than 125 days before the last one) goes to the exact pass; a repeated key puts
+    its two rows in one group on one day, so it always does (exact, as above). The failing
+    rows are the same as without day_column.
+-#}
+{% test unique_combination(model, columns, day_column=none) %}
+{%- if day_column is not none %}
+{%- set series_columns = columns | reject('equalto', day_column) | list %}
+{%- if series_columns | length == columns | length or not series_columns %}
+    {{ exceptions.raise_compiler_error(
+        "unique_combination on " ~ model ~ ": day_column '" ~ day_column ~ "' must be one of "
+        ~ "columns " ~ columns ~ ", next to at least one other column"
+    ) }}
+{%- endif %}
+{%- set group_hash = key_hash(series_columns) %}
+{%- endif %}
+with
+{%- if day_column is none %}
+repeated_hashes as (
     select key_hash
     from (
         select {{ key_hash(columns) }} as key_hash
@@ -19,13 +43,40 @@ with repeated_hashes as (
     group by key_hash
     having count(*) > 1
 ),
+{%- else %}
+last_day as (
+    select max({{ day_column }}) as last_day
+    from {{ model }}
+),
+
+days_back as (
+    select
+        {{ group_hash }} as key_hash,
+        {{ dbt.datediff(day_column, 'last_day.last_day', 'day') }} as days_back
+    from {{ model }}
+    cross join last_day
+),
+
+-- A group whose rows outnumber its set bits holds a repeated, null or far day.
+repeated_hashes as (
+    select key_hash
+    from days_back
+    group by key_hash
+    having count(*) <> cast(bit_count(bit_or(
+            case when days_back between 0 and 62 then {{ day_bit('days_back') }} else 0 end
+        )) as integer)
+        + cast(bit_count(bit_or(
+            case when days_back between 63 and 125 then {{ day_bit('days_back - 63') }} else 0 end
+        )) as integer)
+),
+{%- endif %}
 
 repeated_keys as (
     select
         {{ columns | join(', ') }},
         count(*) as occurrences
     from {{ model }}
-    where {{ key_hash(columns) }} in (select key_hash from repeated_hashes)
+    where {{ group_hash if day_column is not none else key_hash(columns) }} in (select key_hash from repeated_hashes)
         {%- for column in columns %}
         and {{ column }} is not null
         {%- endfor %}
