@@ -35,7 +35,7 @@ with activities as (
 -- on the integer activity key before the activities are joined: grouping the joined rows
 -- on the activity's id cost twice as much (docs/benchmarks.md, "Session 11").
 role_parties as (
-    select activity_key, participation_role, side, counts_for_time_spent
+    select parties.activity_key, parties.participation_role, parties.side, parties.counts_for_time_spent
     from {{ ref('int_activity_parties_sided') }} as parties
     {%- if is_incremental() %}
     -- Only the parties of the activities rebuilt in this run.
@@ -44,7 +44,7 @@ role_parties as (
 ),
 
 team_time_parties as (
-    select activity_key, party_id
+    select parties.activity_key, parties.party_id
     from {{ ref('int_activity_parties_sided') }} as parties
     where parties.counts_for_time_spent
         and parties.side = 'team'
