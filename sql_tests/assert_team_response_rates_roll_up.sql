@@ -15,7 +15,7 @@ mart_records as (
 ),
 
 record_emails as (
-    select record_type, record_id, activity_key, initiated_by
+    select record_type, record_key, activity_key, initiated_by
     from {{ ref('int_record_activities_joined') }}
     where {{ activity_status_at() }} = 'completed'
         and activity_type = 'email'
@@ -28,7 +28,7 @@ answers as (
 ),
 
 records as (
-    select record_type, record_id, owner_id
+    select record_type, record_key, owner_id
     from {{ ref('int_records_unioned') }}
 ),
 
@@ -61,11 +61,12 @@ mart_groups as (
 ),
 
 -- Directly from the activities: every linked email with its answer, if any (on the
--- integer keys: one per activity, assert_activity_keys_identify_activities).
+-- integer keys: one per activity, assert_activity_keys_identify_activities; one per
+-- record and type, assert_person_keys_identify_people).
 emails_answered as (
     select
         record_emails.record_type,
-        record_emails.record_id,
+        record_emails.record_key,
         record_emails.initiated_by,
         answers.original_activity_key is not null as is_answered,
         answers.response_time_seconds
@@ -81,7 +82,7 @@ emails_answered as (
 record_totals as (
     select
         record_type,
-        record_id,
+        record_key,
         sum(case when initiated_by = 'customer' then 1 else 0 end) as customer_emails,
         sum(case when initiated_by = 'customer' and is_answered then 1 else 0 end)
             as answered_by_us,
@@ -93,7 +94,7 @@ record_totals as (
         sum(case when initiated_by = 'team' then response_time_seconds end)
             as seconds_by_them
     from emails_answered
-    group by record_type, record_id
+    group by record_type, record_key
 ),
 
 -- Then per owner (an owner has one unit), so the two grains below add up a few hundred
@@ -111,7 +112,7 @@ owner_totals as (
     from record_totals
     inner join records
         on record_totals.record_type = records.record_type
-        and record_totals.record_id = records.record_id
+        and record_totals.record_key = records.record_key
     left join users
         on records.owner_id = users.user_id
     group by records.owner_id, users.business_unit_id
