@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+from dataclasses import asdict
 from datetime import datetime
 
 import duckdb
@@ -47,6 +49,16 @@ def main() -> None:
             raise SystemExit(1) from failure
         print(f"{activities:,}: incremental {incremental.wall_seconds:.1f} s", flush=True)
         results[activities] = (full, incremental)
+        # The raw figures beside the warehouse, for reading them again without re-running.
+        (run_dir / "measurements.json").write_text(
+            json.dumps(
+                {
+                    "baseline_seconds": baseline_seconds[activities],
+                    "runs": [asdict(full), asdict(incremental)],
+                },
+                indent=1,
+            )
+        )
         REPORT.write_text(render_report(results, baseline_seconds, arguments.daily_changes) + notes)
     print(f"wrote {REPORT}")
 

@@ -69,6 +69,8 @@ class RunMeasurement:
     rows_per_mart: dict[str, int] = field(default_factory=dict)
     # Seconds dbt spent in models and in data tests, summed over nodes.
     dbt_node_seconds: dict[str, float] = field(default_factory=dict)
+    # Seconds per data test, summed over the run's dbt invocations.
+    test_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def landing_for(activities: int) -> Path:
@@ -124,6 +126,7 @@ def run_jobs(label: str, landing: Path, warehouse: Path, export_dir: Path) -> Ru
     measurement.peak_gib = memory.peak_bytes / 2**30
     timings = dbt_node_timings(since=started_at)
     measurement.model_seconds = timings["model"]
+    measurement.test_seconds = timings["test"]
     measurement.dbt_node_seconds = {kind: sum(nodes.values()) for kind, nodes in timings.items()}
     measurement.rows_per_mart = rows_per_mart(warehouse)
     return measurement
@@ -154,7 +157,8 @@ def dbt_node_timings(since: float) -> dict[str, dict[str, float]]:
         if results_file.stat().st_mtime < since:
             continue
         for result in json.loads(results_file.read_text())["results"]:
-            kind, *_, name = result["unique_id"].split(".")
+            # resource_type.package.name, and a hash suffix on tests
+            kind, _package, name = result["unique_id"].split(".")[:3]
             if kind in timings:
                 timings[kind][name] = timings[kind].get(name, 0.0) + result["execution_time"]
     return timings
