@@ -137,9 +137,9 @@ FIRST_HEALTH_ROW = (
                 f"party_type, party_id) = (select (activity_id, party_type, party_id) from "
                 f"{PEOPLE} order by activity_id, party_type, party_id limit 1)",
                 f"update {RECORD_ACTIVITIES} set record_key = xor(record_key, 1) where "
-                "(record_type, record_id, activity_id) = (select (record_type, record_id, "
-                f"activity_id) from {RECORD_ACTIVITIES} order by record_type, record_id, "
-                "activity_id limit 1)",
+                "(record_type, record_id, activity_key) = (select (record_type, record_id, "
+                f"activity_key) from {RECORD_ACTIVITIES} order by record_type, record_id, "
+                "activity_key limit 1)",
             ],
             2,
             id="stale-person-and-record-keys",
@@ -252,7 +252,8 @@ FIRST_HEALTH_ROW = (
             # failing row); its year to date holds both times and still counts e2 once.
             [
                 f"update {RECORD_ACTIVITIES} set activity_at = timestamp '2026-02-15 10:00:00' "
-                "where activity_id = 'e2' and record_type = 'contact' and record_id = 'c2'"
+                f"where activity_key = (select activity_key from {UNIONED} where activity_id = 'e2') "
+                "and record_type = 'contact' and record_id = 'c2'"
             ],
             1,
             id="team-marts-links-disagree-on-time",
@@ -263,7 +264,8 @@ FIRST_HEALTH_ROW = (
             # e2 still counts once in each (passes).
             [
                 f"update {RECORD_ACTIVITIES} set activity_at = timestamp '2026-06-05 10:00:00' "
-                "where activity_id = 'e2' and record_type = 'contact' and record_id = 'c2'"
+                f"where activity_key = (select activity_key from {UNIONED} where activity_id = 'e2') "
+                "and record_type = 'contact' and record_id = 'c2'"
             ],
             0,
             id="team-marts-links-disagree-within-periods",

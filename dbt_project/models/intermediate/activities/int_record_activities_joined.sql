@@ -5,6 +5,11 @@
 -- on T too, so the readers that need it join int_email_replies_matched themselves.
 -- Activities that are never completed nor future (both instants null: drafts, canceled
 -- ones) are left out.
+-- Keys and numbers only, no text: the activity's id, subject and owner, and the link's
+-- reason, are read from int_activities_classified and int_activities_linked_to_records by
+-- the few readers that show them (the KPI mart's last and next interactions), by
+-- activity_key. At 10M activities this table has 30M rows; every text column costs its
+-- write and every reader's scan.
 -- Incremental with the links' changed set (macros/incremental_links.sql, docs/
 -- architecture.md "Incremental links"): the pre-hook deletes the rows of changed or
 -- deleted activities and of records whose linking fingerprint changed, as it does for the
@@ -66,15 +71,11 @@ joined as (
         links.record_id,
         -- The integer key mart_top_contacts groups and ranks on (macros/guid_keys.sql).
         {{ guid_key('links.record_id') }} as record_key,
-        links.link_reason,
-        activities.activity_id,
         activities.activity_key,
         activities.activity_type,
         activities.completed_from_at,
         activities.future_until_at,
         activities.initiated_by,
-        activities.subject,
-        activities.owner_id,
         activities.activity_at,
         activities.activity_date,
         activities.team_minutes,
