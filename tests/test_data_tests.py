@@ -252,8 +252,8 @@ FIRST_HEALTH_ROW = (
             # failing row); its year to date holds both times and still counts e2 once.
             [
                 f"update {RECORD_ACTIVITIES} set activity_at = timestamp '2026-02-15 10:00:00' "
-                f"where activity_key = (select activity_key from {UNIONED} where activity_id = 'e2') "
-                "and record_type = 'contact' and record_id = 'c2'"
+                f"where activity_key = (select activity_key from {UNIONED} "
+                "where activity_id = 'e2') and record_type = 'contact' and record_id = 'c2'"
             ],
             1,
             id="team-marts-links-disagree-on-time",
@@ -264,8 +264,8 @@ FIRST_HEALTH_ROW = (
             # e2 still counts once in each (passes).
             [
                 f"update {RECORD_ACTIVITIES} set activity_at = timestamp '2026-06-05 10:00:00' "
-                f"where activity_key = (select activity_key from {UNIONED} where activity_id = 'e2') "
-                "and record_type = 'contact' and record_id = 'c2'"
+                f"where activity_key = (select activity_key from {UNIONED} "
+                "where activity_id = 'e2') and record_type = 'contact' and record_id = 'c2'"
             ],
             0,
             id="team-marts-links-disagree-within-periods",
