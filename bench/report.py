@@ -128,7 +128,12 @@ def slowest_models(full: RunMeasurement, incremental: RunMeasurement, count: int
     names: set[str] = set()
     for run in (full, incremental):
         names |= set(sorted(run.model_seconds, key=lambda name: -run.model_seconds[name])[:count])
-    return sorted(names, key=lambda name: (-full.model_seconds.get(name, 0), name))
+    return slowest_in_full_first(names, full.model_seconds)
+
+
+def slowest_in_full_first(names, full_seconds: dict[str, float]) -> list[str]:
+    """`names` by their seconds in the full refresh, slowest first (then by name)."""
+    return sorted(names, key=lambda name: (-full_seconds.get(name, 0), name))
 
 
 def render_node_profile(full: RunMeasurement, incremental: RunMeasurement) -> list[str]:
@@ -136,32 +141,25 @@ def render_node_profile(full: RunMeasurement, incremental: RunMeasurement) -> li
 
     The issue asks for a per-model profile; the slowest ten above are what to read first.
     """
-    models = sorted(
-        set(full.model_seconds) | set(incremental.model_seconds),
-        key=lambda name: (-full.model_seconds.get(name, 0), name),
-    )
-    tests = sorted(
-        set(full.test_seconds) | set(incremental.test_seconds),
-        key=lambda name: (-full.test_seconds.get(name, 0), name),
-    )[:10]
+
+    def table(heading: str, full_seconds: dict, incremental_seconds: dict, limit=None):
+        names = slowest_in_full_first(set(full_seconds) | set(incremental_seconds), full_seconds)
+        return [
+            f"| {heading} | full refresh | incremental |",
+            "|---|---|---|",
+            *[
+                f"| `{name}` | {full_seconds.get(name, 0):.2f} "
+                f"| {incremental_seconds.get(name, 0):.2f} |"
+                for name in names[:limit]
+            ],
+        ]
+
     return [
         "<details><summary>Every dbt model, and the ten slowest data tests (seconds)</summary>",
         "",
-        "| model | full refresh | incremental |",
-        "|---|---|---|",
-        *[
-            f"| `{name}` | {full.model_seconds.get(name, 0):.2f} "
-            f"| {incremental.model_seconds.get(name, 0):.2f} |"
-            for name in models
-        ],
+        *table("model", full.model_seconds, incremental.model_seconds),
         "",
-        "| data test | full refresh | incremental |",
-        "|---|---|---|",
-        *[
-            f"| `{name}` | {full.test_seconds.get(name, 0):.2f} "
-            f"| {incremental.test_seconds.get(name, 0):.2f} |"
-            for name in tests
-        ],
+        *table("data test", full.test_seconds, incremental.test_seconds, limit=10),
         "",
         "</details>",
     ]
