@@ -117,13 +117,13 @@ FIRST_HEALTH_ROW = (
             id="null-one-column-key",
         ),
         pytest.param(
-            "unique_combination_int_activity_people_deduplicated_activity_id__party_type__party_id",
-            # Two people rows repeated and one with a null party: three failing keys.
+            "unique_combination_int_activity_people_deduplicated_activity_key__party_type__party_key",
+            # Two people rows repeated and one with a null party key: three failing keys.
             [
                 f"insert into {PEOPLE} select * from {PEOPLE} "
-                "order by activity_id, party_type, party_id limit 2",
-                f"insert into {PEOPLE} select * replace (null as party_id) from {PEOPLE} "
-                "order by activity_id, party_type, party_id limit 1",
+                "order by activity_key, party_type, party_key limit 2",
+                f"insert into {PEOPLE} select * replace (null as party_key) from {PEOPLE} "
+                "order by activity_key, party_type, party_key limit 1",
             ],
             3,
             id="repeated-and-null-composite-keys",
@@ -133,9 +133,9 @@ FIRST_HEALTH_ROW = (
             # One stored person key and one stored record key differ from their ids' hash
             # (an engine upgrade): two failing rows.
             [
-                f"update {PEOPLE} set party_key = xor(party_key, 1) where (activity_id, "
-                f"party_type, party_id) = (select (activity_id, party_type, party_id) from "
-                f"{PEOPLE} order by activity_id, party_type, party_id limit 1)",
+                f"update {PEOPLE} set party_key = xor(party_key, 1) where (activity_key, "
+                f"party_type, party_id) = (select (activity_key, party_type, party_id) from "
+                f"{PEOPLE} order by activity_key, party_type, party_id limit 1)",
                 f"update {RECORD_ACTIVITIES} set record_key = xor(record_key, 1) where "
                 "(record_type, record_id, activity_key) = (select (record_type, record_id, "
                 f"activity_key) from {RECORD_ACTIVITIES} order by record_type, record_id, "
