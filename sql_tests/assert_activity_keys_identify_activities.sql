@@ -7,6 +7,9 @@
 -- - an engine upgrade that changed its hash function: rows built before it would carry other
 --   keys than rows built after, and joins on the key would silently drop activities. The
 --   fix is one run with full refresh (Launchpad: full_refresh true).
+-- int_activity_parties_sided keeps the key without the id: its relationships test on
+-- activity_key fails a key that names no activity here (stale or deleted), and
+-- int_activity_people_deduplicated takes its keys from it.
 -- Returns one row per colliding key and per stored row whose key differs from its id's.
 {{ config(meta={'dagster': {'ref': {'name': 'int_activities_unioned'}}}) }}
 
@@ -16,20 +19,6 @@ with activities as (
         activity_id,
         activity_key
     from {{ ref('int_activities_unioned') }}
-),
-
-parties as (
-    select
-        'int_activity_parties_sided' as model_name,
-        activity_id,
-        activity_key
-    from {{ ref('int_activity_parties_sided') }}
-),
-
-stored as (
-    select * from activities
-    union all
-    select * from parties
 ),
 
 -- Two ids on one key: its smallest and largest ids differ (the same verdict as
@@ -52,7 +41,7 @@ stale_keys as (
         'stored key is not the running engine''s hash of the id' as problem,
         activity_id,
         activity_key
-    from stored
+    from activities
     where activity_key != {{ activity_key('activity_id') }}
 ),
 

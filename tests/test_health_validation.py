@@ -124,8 +124,8 @@ def unrelated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
             "record_id varchar, person_id varchar, side varchar)"
         )
         connection.execute(
-            "create table intermediate.int_activity_parties_sided (activity_id varchar, "
-            "activity_key ubigint, party_id varchar, side varchar, links_to_records boolean)"
+            "create table intermediate.int_activity_parties_sided (activity_key ubigint, "
+            "party_id varchar, side varchar, links_to_records boolean)"
         )
         # No scored emails: sentiment is absent (its weight rescales away).
         connection.execute(

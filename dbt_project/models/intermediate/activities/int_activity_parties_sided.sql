@@ -65,8 +65,9 @@ participation_roles as (
 sided as (
     select
         parties.activity_party_id,
-        parties.activity_id,
         -- The activity's integer key, from the party's activity id (macros/activity_keys.sql).
+        -- The id itself is not kept: no reader needs it, and at 10M activities (31M rows)
+        -- it cost a fifth of the build (docs/benchmarks.md).
         {{ activity_key('parties.activity_id') }} as activity_key,
         activities.activity_type,
         parties.party_id,
