@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import duckdb
@@ -123,7 +124,7 @@ def render_report(
     return "\n".join(lines) + "\n"
 
 
-def slowest_models(full: RunMeasurement, incremental: RunMeasurement, count: int = 10) -> list:
+def slowest_models(full: RunMeasurement, incremental: RunMeasurement, count: int = 10) -> list[str]:
     """Names of the `count` slowest models of each run, slowest in the full refresh first."""
     names: set[str] = set()
     for run in (full, incremental):
@@ -131,9 +132,29 @@ def slowest_models(full: RunMeasurement, incremental: RunMeasurement, count: int
     return slowest_in_full_first(names, full.model_seconds)
 
 
-def slowest_in_full_first(names, full_seconds: dict[str, float]) -> list[str]:
+def slowest_in_full_first(names: Iterable[str], full_seconds: dict[str, float]) -> list[str]:
     """`names` by their seconds in the full refresh, slowest first (then by name)."""
     return sorted(names, key=lambda name: (-full_seconds.get(name, 0), name))
+
+
+def seconds_table(
+    heading: str,
+    full_seconds: dict[str, float],
+    incremental_seconds: dict[str, float],
+    limit: int | None = None,
+) -> list[str]:
+    """A Markdown table of each node's seconds in both runs, slowest in the full refresh
+    first, the first `limit` rows (None: all)."""
+    names = slowest_in_full_first(set(full_seconds) | set(incremental_seconds), full_seconds)
+    return [
+        f"| {heading} | full refresh | incremental |",
+        "|---|---|---|",
+        *[
+            f"| `{name}` | {full_seconds.get(name, 0):.2f} "
+            f"| {incremental_seconds.get(name, 0):.2f} |"
+            for name in names[:limit]
+        ],
+    ]
 
 
 def render_node_profile(full: RunMeasurement, incremental: RunMeasurement) -> list[str]:
@@ -141,25 +162,12 @@ def render_node_profile(full: RunMeasurement, incremental: RunMeasurement) -> li
 
     The issue asks for a per-model profile; the slowest ten above are what to read first.
     """
-
-    def table(heading: str, full_seconds: dict, incremental_seconds: dict, limit=None):
-        names = slowest_in_full_first(set(full_seconds) | set(incremental_seconds), full_seconds)
-        return [
-            f"| {heading} | full refresh | incremental |",
-            "|---|---|---|",
-            *[
-                f"| `{name}` | {full_seconds.get(name, 0):.2f} "
-                f"| {incremental_seconds.get(name, 0):.2f} |"
-                for name in names[:limit]
-            ],
-        ]
-
     return [
         "<details><summary>Every dbt model, and the ten slowest data tests (seconds)</summary>",
         "",
-        *table("model", full.model_seconds, incremental.model_seconds),
+        *seconds_table("model", full.model_seconds, incremental.model_seconds),
         "",
-        *table("data test", full.test_seconds, incremental.test_seconds, limit=10),
+        *seconds_table("data test", full.test_seconds, incremental.test_seconds, limit=10),
         "",
         "</details>",
     ]

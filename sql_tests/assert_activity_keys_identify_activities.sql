@@ -14,10 +14,7 @@
 {{ config(meta={'dagster': {'ref': {'name': 'int_activities_unioned'}}}) }}
 
 with activities as (
-    select
-        'int_activities_unioned' as model_name,
-        activity_id,
-        activity_key
+    select activity_id, activity_key
     from {{ ref('int_activities_unioned') }}
 ),
 
@@ -37,7 +34,7 @@ collisions as (
 
 stale_keys as (
     select
-        model_name,
+        'int_activities_unioned' as model_name,
         'stored key is not the running engine''s hash of the id' as problem,
         activity_id,
         activity_key
