@@ -4,8 +4,9 @@ Each case copies the built hand-made warehouse, breaks one invariant in one tabl
 the data test that guards it with `dbt test`, and reads dbt's run_results: the test must
 fail, with the number of failing keys a person can count from the corruption. Covered:
 the hash-first `unique_combination` generic test (sql_tests/generic/unique_combination.sql)
-on repeated keys and on null key parts, its daily-series first pass (day_column) on a
-repeated day and on a day too far back for the day masks, and the singular tests
+on repeated keys and on null key parts, its latest-build mode (build_number_column) on a
+key an incremental run repeats and on one it does not touch, its daily-series first pass
+(day_column) on a repeated day and on a day too far back for the day masks, and the singular tests
 rewritten on integer keys or summed before their joins. Runs dbt once per case on a few
 rows (about 10 s each).
 """
@@ -94,20 +95,43 @@ FIRST_HEALTH_ROW = (
     ("test_name", "statements", "failing_keys"),
     [
         pytest.param(
-            "unique_combination_int_activity_parties_sided_activity_party_id",
+            "unique_combination_int_activity_parties_sided_build_number__activity_party_id",
             [],
             0,
             id="passes-on-the-good-build",
         ),
         pytest.param(
-            "unique_combination_int_activity_parties_sided_activity_party_id",
+            "unique_combination_int_activity_parties_sided_build_number__activity_party_id",
             # One party landed twice: one key, two rows.
             [f"insert into {SIDED} select * from {SIDED} order by activity_party_id limit 1"],
             1,
             id="repeated-one-column-key",
         ),
         pytest.param(
-            "unique_combination_int_activities_unioned_activity_id",
+            "unique_combination_int_activity_parties_sided_build_number__activity_party_id",
+            # An incremental run (build 2) writes a party the full build (1) already holds.
+            [
+                f"insert into {SIDED} select * replace (2 as build_number) from {SIDED} "
+                "order by activity_party_id limit 1"
+            ],
+            1,
+            id="latest-build-repeats-an-older-key",
+        ),
+        pytest.param(
+            "unique_combination_int_activity_parties_sided_build_number__activity_party_id",
+            # A repeat within build 1, which build 2 does not touch: checked when build 1
+            # was written, not again (build 2 wrote one new key only).
+            [
+                f"insert into {SIDED} select * from {SIDED} order by activity_party_id limit 1",
+                f"insert into {SIDED} select * replace ('new-' || activity_party_id as "
+                f"activity_party_id, 2 as build_number) from {SIDED} "
+                "order by activity_party_id limit 1",
+            ],
+            0,
+            id="older-builds-not-rechecked",
+        ),
+        pytest.param(
+            "unique_combination_int_activities_unioned_build_number__activity_id",
             # Two activities lose their id: one null key (counted once, with two rows).
             [
                 f"update {UNIONED} set activity_id = null where activity_id in "
@@ -117,7 +141,7 @@ FIRST_HEALTH_ROW = (
             id="null-one-column-key",
         ),
         pytest.param(
-            "unique_combination_int_activity_people_deduplicated_activity_key__party_type__party_key",
+            "unique_combination_int_activity_people_deduplicated_build_number__activity_key__party_type__party_key",
             # Two people rows repeated and one with a null party key: three failing keys.
             [
                 f"insert into {PEOPLE} select * from {PEOPLE} "

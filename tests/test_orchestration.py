@@ -305,7 +305,12 @@ def test_a_failing_error_check_blocks_the_exports(built_handmade, tmp_path: Path
     ]
     assert [
         (evaluation.asset_check_key.name, evaluation.severity) for evaluation in failed_checks
-    ] == [("unique_combination_int_activities_unioned_activity_id", dg.AssetCheckSeverity.ERROR)]
+    ] == [
+        (
+            "unique_combination_int_activities_unioned_build_number__activity_id",
+            dg.AssetCheckSeverity.ERROR,
+        )
+    ]
     materialized = {
         event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
     }

@@ -65,3 +65,20 @@
     select 1 as nothing_to_delete
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    The number of the build that writes a row of a kept table: 1 when the table is built in
+    full, one more than the table's largest for each incremental run (pass `this`, as for
+    version_not_built). Data tests read it to check the keys the latest build wrote against
+    the whole table instead of every key again (sql_tests/generic/unique_combination.sql,
+    build_number_column). A counter rather than dbt's run_started_at: it cannot go back
+    when a clock does.
+-#}
+{% macro next_build_number(built) -%}
+    {%- if is_incremental() -%}
+    cast((select coalesce(max(build_number), 0) + 1 from {{ built }}) as {{ dbt.type_bigint() }})
+    {%- else -%}
+    cast(1 as {{ dbt.type_bigint() }})
+    {%- endif -%}
+{%- endmacro %}

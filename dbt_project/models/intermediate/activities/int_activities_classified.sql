@@ -155,7 +155,8 @@ final as (
         open_count,
         reply_count,
         links_clicked_count,
-        attachment_open_count
+        attachment_open_count,
+        {{ next_build_number(this) }} as build_number
     from time_spent
 )
 

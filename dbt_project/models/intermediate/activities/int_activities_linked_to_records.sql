@@ -240,7 +240,8 @@ final as (
         -- Incremental bookkeeping: the activity version and record fingerprint this link
         -- was built from.
         keyed_links.activity_modified_at,
-        record_keys.linking_fingerprint as record_fingerprint
+        record_keys.linking_fingerprint as record_fingerprint,
+        {{ next_build_number(this) }} as build_number
     from keyed_links
     inner join record_keys
         on keyed_links.record_key = record_keys.record_key

@@ -208,7 +208,8 @@ unioned as (
 select
     -- The integer key the activity chain joins on (macros/activity_keys.sql).
     {{ activity_key('activity_id') }} as activity_key,
-    *
+    *,
+    {{ next_build_number(this) }} as build_number
 from unioned
 {% if is_incremental() %}
 -- Every row of an id with a new version, so an id landing twice (an email and a call

@@ -89,7 +89,8 @@ summarized as (
         end as organizer_side,
         -- An activity without parties (or without team people counted for time): none.
         coalesce(team_participants_per_activity.team_participant_count, 0) as team_participant_count,
-        coalesce(roles_per_activity.has_customer_participant = 1, false) as has_customer_participant
+        coalesce(roles_per_activity.has_customer_participant = 1, false) as has_customer_participant,
+        {{ next_build_number(this) }} as build_number
     from activities
     left join roles_per_activity
         on activities.activity_key = roles_per_activity.activity_key

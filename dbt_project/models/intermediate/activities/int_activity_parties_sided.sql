@@ -82,7 +82,8 @@ sided as (
         coalesce(participation_roles.links_to_records, false) as links_to_records,
         coalesce(participation_roles.counts_for_time_spent, false) as counts_for_time_spent,
         -- The activity version these rows were built from (incremental bookkeeping).
-        activities.modified_at as activity_modified_at
+        activities.modified_at as activity_modified_at,
+        {{ next_build_number(this) }} as build_number
     from parties
     inner join activities
         on parties.activity_id = activities.activity_id

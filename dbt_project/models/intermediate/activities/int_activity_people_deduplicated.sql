@@ -63,7 +63,8 @@ people as (
         side,
         max(case when participation_role = 'sender' then 1 else 0 end) = 1 as is_sender,
         -- The activity version these rows were built from (incremental bookkeeping).
-        activity_modified_at
+        activity_modified_at,
+        {{ next_build_number(this) }} as build_number
     from parties
     group by activity_key, activity_type, party_type, party_id, side, activity_modified_at
 )

@@ -78,7 +78,8 @@ pairs as (
         team_people.is_sender as user_is_sender,
         customer_people.is_sender as person_is_sender,
         -- The activity version the row was built from (incremental bookkeeping).
-        activities.activity_modified_at
+        activities.activity_modified_at,
+        {{ next_build_number(this) }} as build_number
     from activities
     inner join team_people
         on activities.activity_key = team_people.activity_key

@@ -88,7 +88,8 @@ joined as (
         -- Incremental bookkeeping, as on the link: the activity version and record
         -- fingerprint this row was built from.
         links.activity_modified_at,
-        links.record_fingerprint
+        links.record_fingerprint,
+        {{ next_build_number(this) }} as build_number
     from {% if is_incremental() %}changed_links{% else %}links{% endif %} as links
     inner join activities
         on links.activity_key = activities.activity_key
