@@ -46,6 +46,7 @@
     ) }}
 {%- endif %}
 with
+{%- if day_column is none %}
 {%- if build_number_column is not none %}
 builds as (
     select
@@ -62,6 +63,7 @@ latest_build_hashes as (
         on kept.{{ build_number_column }} = builds.latest_build_number
     where builds.first_build_number < builds.latest_build_number
 ),
+{%- endif %}
 
 repeated_hashes as (
     select key_hash
@@ -69,18 +71,10 @@ repeated_hashes as (
         select {{ key_hash(columns) }} as key_hash
         from {{ model }}
     ) as hashed
+    {%- if build_number_column is not none %}
     where (select first_build_number = latest_build_number from builds)
         or key_hash in (select latest_build_hashes.key_hash from latest_build_hashes)
-    group by key_hash
-    having count(*) > 1
-),
-{%- elif day_column is none %}
-repeated_hashes as (
-    select key_hash
-    from (
-        select {{ key_hash(columns) }} as key_hash
-        from {{ model }}
-    ) as hashed
+    {%- endif %}
     group by key_hash
     having count(*) > 1
 ),
